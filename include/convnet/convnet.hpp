@@ -1,0 +1,16 @@
+#pragma once
+// The one header users include.
+#include "convnet/error.hpp"
+#include "convnet/im2col.hpp"
+#include "convnet/layers/affine.hpp"
+#include "convnet/layers/convolution.hpp"
+#include "convnet/layers/layer.hpp"
+#include "convnet/layers/pooling.hpp"
+#include "convnet/layers/relu.hpp"
+#include "convnet/layers/softmax_with_loss.hpp"
+#include "convnet/optimizer.hpp"
+#include "convnet/random.hpp"
+#include "convnet/simple_convnet.hpp"
+#include "convnet/tensor.hpp"
+#include "convnet/version.hpp"
+#include "convnet/format.hpp"

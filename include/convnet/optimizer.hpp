@@ -1,0 +1,113 @@
+#pragma once
+// The book's optimizers (common/optimizer.py), same formulas, same defaults.
+// update(params, grads) walks the named parameters, like optimizer.update(network.params, grad).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "convnet/layers/layer.hpp"
+
+namespace convnet {
+
+template <class T>
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) = 0;
+  virtual std::string name() const = 0;
+  // The optimizer's per-parameter state (e.g. "m/W1", "v/W1"), for checkpoints.
+  virtual std::vector<std::pair<std::string, Tensor<T>*>> state() { return {}; }
+  // Step counter (Adam's iter); 0 for optimizers without one.
+  virtual long long& iter() { return iter_; }
+
+ protected:
+  // Lazily created per-parameter buffers, zero-filled, in params' order
+  // (the book's `if self.v is None: self.v = {key: zeros_like(val)}`).
+  void ensure_(std::vector<Tensor<T>>& buf, const NamedTensors<T>& params);
+  void check_(const NamedTensors<T>& params, const NamedTensors<T>& grads) const;
+  std::vector<std::string> names_;
+  long long iter_ = 0;
+};
+
+// params -= lr * grad
+template <class T>
+class SGD : public Optimizer<T> {
+ public:
+  explicit SGD(T lr = T(0.01)) : lr(lr) {}
+  void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
+  std::string name() const override { return "sgd"; }
+  T lr;
+};
+
+// v = momentum*v - lr*grad; params += v
+template <class T>
+class Momentum : public Optimizer<T> {
+ public:
+  explicit Momentum(T lr = T(0.01), T momentum = T(0.9)) : lr(lr), momentum(momentum) {}
+  void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
+  std::string name() const override { return "momentum"; }
+  std::vector<std::pair<std::string, Tensor<T>*>> state() override;
+  T lr, momentum;
+  std::vector<Tensor<T>> v;
+};
+
+// The book's Nesterov: v = momentum*v - lr*grad;
+// params += momentum^2 * v; params -= (1 + momentum) * lr * grad
+template <class T>
+class Nesterov : public Optimizer<T> {
+ public:
+  explicit Nesterov(T lr = T(0.01), T momentum = T(0.9)) : lr(lr), momentum(momentum) {}
+  void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
+  std::string name() const override { return "nesterov"; }
+  std::vector<std::pair<std::string, Tensor<T>*>> state() override;
+  T lr, momentum;
+  std::vector<Tensor<T>> v;
+};
+
+// h += grad^2; params -= lr * grad / (sqrt(h) + 1e-7)
+template <class T>
+class AdaGrad : public Optimizer<T> {
+ public:
+  explicit AdaGrad(T lr = T(0.01)) : lr(lr) {}
+  void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
+  std::string name() const override { return "adagrad"; }
+  std::vector<std::pair<std::string, Tensor<T>*>> state() override;
+  T lr;
+  std::vector<Tensor<T>> h;
+};
+
+// h = decay*h + (1-decay)*grad^2; params -= lr * grad / (sqrt(h) + 1e-7)
+template <class T>
+class RMSprop : public Optimizer<T> {
+ public:
+  explicit RMSprop(T lr = T(0.01), T decay_rate = T(0.99)) : lr(lr), decay_rate(decay_rate) {}
+  void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
+  std::string name() const override { return "rmsprop"; }
+  std::vector<std::pair<std::string, Tensor<T>*>> state() override;
+  T lr, decay_rate;
+  std::vector<Tensor<T>> h;
+};
+
+// The book's Adam (not PyTorch's): iter += 1;
+// lr_t = lr * sqrt(1 - beta2^iter) / (1 - beta1^iter);
+// m += (1-beta1)*(grad - m); v += (1-beta2)*(grad^2 - v);
+// params -= lr_t * m / (sqrt(v) + 1e-7)
+template <class T>
+class Adam : public Optimizer<T> {
+ public:
+  explicit Adam(T lr = T(0.001), T beta1 = T(0.9), T beta2 = T(0.999))
+      : lr(lr), beta1(beta1), beta2(beta2) {}
+  void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
+  std::string name() const override { return "adam"; }
+  std::vector<std::pair<std::string, Tensor<T>*>> state() override;
+  T lr, beta1, beta2;
+  std::vector<Tensor<T>> m, v;
+};
+
+// Builds one by name ("sgd", "momentum", "nesterov", "adagrad", "rmsprop",
+// "adam"); lr <= 0 means the optimizer's default. Throws on an unknown name.
+template <class T>
+std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, double lr = 0);
+const std::vector<std::string>& optimizer_names();
+
+}  // namespace convnet

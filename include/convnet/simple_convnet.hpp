@@ -1,0 +1,101 @@
+#pragma once
+// The notebook's network, In [9]:
+//   conv - relu - pool - affine - relu - affine - softmax
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "convnet/layers/affine.hpp"
+#include "convnet/layers/convolution.hpp"
+#include "convnet/layers/pooling.hpp"
+#include "convnet/layers/relu.hpp"
+#include "convnet/layers/softmax_with_loss.hpp"
+#include "convnet/random.hpp"
+
+namespace convnet {
+
+// The notebook's conv_param dict.
+struct ConvParam {
+  std::size_t filter_num = 30;
+  std::size_t filter_size = 5;
+  std::size_t pad = 0;
+  std::size_t stride = 1;
+};
+
+// Everything that fixes the architecture and the initial weights; the
+// defaults are the notebook's In [12].
+struct SimpleConvNetConfig {
+  std::array<std::size_t, 3> input_dim{1, 28, 28};  // (C, H, W)
+  ConvParam conv_param{};
+  std::size_t hidden_size = 100;
+  std::size_t output_size = 10;
+  double weight_init_std = 0.01;
+  std::uint32_t seed = 0;  // np.random.seed(seed) before the network is built
+};
+
+template <class T>
+class SimpleConvNet {
+ public:
+  // Weights: weight_init_std * randn(...) drawn from `rng` in the notebook's
+  // order W1, W2, W3 (biases zero). Throws convnet::Error on an impossible
+  // configuration (e.g. a filter larger than the padded input).
+  explicit SimpleConvNet(const SimpleConvNetConfig& config, RandomState& rng);
+  // Same, drawing from a fresh RandomState(config.seed).
+  explicit SimpleConvNet(const SimpleConvNetConfig& config = {});
+  SimpleConvNet(std::array<std::size_t, 3> input_dim, ConvParam conv_param = {},
+                std::size_t hidden_size = 100, std::size_t output_size = 10,
+                double weight_init_std = 0.01, std::uint32_t seed = 0);
+
+  SimpleConvNet(const SimpleConvNet&) = delete;
+  SimpleConvNet& operator=(const SimpleConvNet&) = delete;
+
+  // Scores (N, output_size) before softmax. Mode::Eval may take a fused
+  // path that caches nothing for backward.
+  const Tensor<T>& predict(const Tensor<T>& x, Mode mode = Mode::Train);
+  T loss(const Tensor<T>& x, const std::vector<std::int32_t>& t);
+  T loss(const Tensor<T>& x, const Tensor<T>& t_one_hot);
+  // Fraction of correct argmax predictions, evaluated in batches. Unlike the
+  // notebook, a last partial batch is counted too (the notebook drops it).
+  double accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size = 100);
+  // Number of correct predictions in one batch (the building block of accuracy).
+  std::size_t count_correct(const Tensor<T>& x, const std::vector<std::int32_t>& t);
+  // Forward + backward; returns the gradients named W1..b3 (owned by the layers).
+  const NamedTensors<T>& gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t);
+  const NamedTensors<T>& gradient(const Tensor<T>& x, const Tensor<T>& t_one_hot);
+
+  // The parameters W1 b1 W2 b2 W3 b3 (the notebook's network.params).
+  const NamedTensors<T>& params() const { return params_; }
+  const NamedTensors<T>& grads() const { return grads_; }
+  // The layers, in order, by the notebook's names.
+  const std::vector<std::pair<std::string, Layer<T>*>>& layers() const { return layers_; }
+  Layer<T>& layer(const std::string& name) const;
+  const SimpleConvNetConfig& config() const { return config_; }
+  T last_loss() const { return last_layer_.loss(); }
+
+  Convolution<T>& conv1() { return *conv1_; }
+  Pooling<T>& pool1() { return *pool1_; }
+  Affine<T>& affine1() { return *affine1_; }
+  Affine<T>& affine2() { return *affine2_; }
+
+ private:
+  void build_(RandomState& rng);
+  const NamedTensors<T>& backward_();
+  SimpleConvNetConfig config_;
+  std::unique_ptr<Convolution<T>> conv1_;
+  std::unique_ptr<Relu<T>> relu1_;
+  std::unique_ptr<Pooling<T>> pool1_;
+  std::unique_ptr<Affine<T>> affine1_;
+  std::unique_ptr<Relu<T>> relu2_;
+  std::unique_ptr<Affine<T>> affine2_;
+  SoftmaxWithLoss<T> last_layer_;
+  std::vector<std::pair<std::string, Layer<T>*>> layers_;
+  NamedTensors<T> params_, grads_;
+  Tensor<T> batch_x_;  // accuracy()'s batch buffer
+  std::vector<std::int32_t> batch_t_;
+};
+
+}  // namespace convnet

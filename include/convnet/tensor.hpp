@@ -1,0 +1,97 @@
+#pragma once
+// Tensor<T>: a contiguous, row-major, 64-byte aligned array of 1-4 dims,
+// (N,C,H,W) for images and (rows,cols) for matrices — NumPy's C order.
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "convnet/error.hpp"
+
+namespace convnet {
+
+template <class T>
+class Tensor {
+ public:
+  Tensor() = default;
+  // Zero-filled tensor of the given shape.
+  explicit Tensor(std::vector<std::size_t> shape) { resize(std::move(shape)); }
+  Tensor(std::initializer_list<std::size_t> shape) : Tensor(std::vector<std::size_t>(shape)) {}
+
+  Tensor(const Tensor& o) : Tensor() { *this = o; }
+  Tensor(Tensor&& o) noexcept { swap(o); }
+  Tensor& operator=(const Tensor& o) {
+    if (this != &o) {
+      resize(o.shape_, false);
+      if (size_) std::memcpy(data_.get(), o.data(), size_ * sizeof(T));
+    }
+    return *this;
+  }
+  Tensor& operator=(Tensor&& o) noexcept {
+    swap(o);
+    return *this;
+  }
+  void swap(Tensor& o) noexcept {
+    std::swap(shape_, o.shape_);
+    std::swap(size_, o.size_);
+    std::swap(capacity_, o.capacity_);
+    std::swap(data_, o.data_);
+  }
+
+  // Gives the tensor a new shape. Memory is reused when it is large enough,
+  // so a layer that resizes its buffers each step allocates only once.
+  // zero=true clears the contents; otherwise they are unspecified.
+  void resize(std::vector<std::size_t> shape, bool zero = true) {
+    if (shape.empty() || shape.size() > 4)
+      throw Error("Tensor: expected 1 to 4 dimensions, got " + std::to_string(shape.size()));
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    if (n > capacity_) {
+      data_.reset(static_cast<T*>(::operator new[](n * sizeof(T), std::align_val_t{64})));
+      capacity_ = n;
+    }
+    if (shape_ != shape) shape_ = std::move(shape);
+    size_ = n;
+    if (zero && n) std::memset(data_.get(), 0, n * sizeof(T));
+  }
+  // Same data, new shape of the same size (NumPy's reshape of a C-order array).
+  void reshape(std::vector<std::size_t> shape) {
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    if (n != size_ || shape.empty() || shape.size() > 4)
+      throw Error("Tensor: cannot reshape " + shape_str(shape_) + " into " + shape_str(shape));
+    shape_ = std::move(shape);
+  }
+
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+  const std::vector<std::size_t>& shape() const { return shape_; }
+  std::size_t shape(std::size_t i) const { return shape_.at(i); }
+  std::size_t ndim() const { return shape_.size(); }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  T& operator[](std::size_t i) { return data_.get()[i]; }
+  const T& operator[](std::size_t i) const { return data_.get()[i]; }
+  T* begin() { return data(); }
+  T* end() { return data() + size_; }
+  const T* begin() const { return data(); }
+  const T* end() const { return data() + size_; }
+
+  void fill(T v) { std::fill(begin(), end(), v); }
+
+ private:
+  struct Free {
+    void operator()(T* p) const { ::operator delete[](p, std::align_val_t{64}); }
+  };
+  std::vector<std::size_t> shape_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+  std::unique_ptr<T, Free> data_;
+};
+
+}  // namespace convnet

@@ -1,0 +1,54 @@
+#pragma once
+// The hot loops, as small free functions over raw pointers (DESIGN.md §4).
+// Layers call these; a second backend (CUDA) would replace this file's
+// implementations, not the layers. Internal: not installed.
+#include <cstddef>
+#include <cstdint>
+
+namespace convnet::kernels {
+
+// C(M,N) = alpha * op(A) * op(B) + beta * C, row-major, op = transpose if trans*.
+// The one place every matrix product goes through (backed by BLAS).
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha,
+          const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
+
+// Geometry of one im2col: input (N,C,H,W), windows fh x fw, stride, pad.
+struct ConvGeom {
+  std::size_t N, C, H, W, fh, fw, stride, pad;
+  std::size_t out_h() const { return (H + 2 * pad - fh) / stride + 1; }
+  std::size_t out_w() const { return (W + 2 * pad - fw) / stride + 1; }
+  std::size_t rows() const { return N * out_h() * out_w(); }
+  std::size_t cols() const { return C * fh * fw; }
+};
+
+// col (N*oh*ow, C*fh*fw): rows (n, oy, ox), cols (c, ky, kx) — notebook In [2].
+template <class T>
+void im2col(const ConvGeom& g, const T* x, T* col);
+// img (N,C,H,W) = sum of col's windows put back (overlaps add) — notebook In [6].
+template <class T>
+void col2im(const ConvGeom& g, const T* col, T* img);
+
+// Max pooling over (N,C,H,W) with windows ph x pw (g.fh, g.fw); out (N,C,oh,ow);
+// arg[i] = flat index into x of the max (first on ties, as np.argmax), or -1
+// when the max is a zero of the padding.
+template <class T>
+void maxpool_forward(const ConvGeom& g, const T* x, T* out, std::int32_t* arg);
+// dx = 0, then dx[arg[i]] += dout[i].
+template <class T>
+void maxpool_backward(std::size_t x_size, std::size_t out_size, const T* dout,
+                      const std::int32_t* arg, T* dx);
+
+}  // namespace convnet::kernels
+
+namespace convnet::kernels {
+// np.sum of a contiguous 1-D run, in NumPy's pairwise order.
+template <class T>
+T pairwise_sum(const T* a, std::size_t n);
+}  // namespace convnet::kernels
+
+namespace convnet::kernels {
+// Below this many elements a loop runs on one thread: waking a thread team
+// costs more than it saves (and tiny regions make OpenMP and BLAS threads fight).
+inline constexpr std::size_t kParallelMin = 1 << 15;
+}  // namespace convnet::kernels

@@ -1,0 +1,161 @@
+#include "convnet/simple_convnet.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "convnet/im2col.hpp"
+
+namespace convnet {
+
+template <class T>
+SimpleConvNet<T>::SimpleConvNet(const SimpleConvNetConfig& config, RandomState& rng) : config_(config) {
+  build_(rng);
+}
+
+template <class T>
+SimpleConvNet<T>::SimpleConvNet(const SimpleConvNetConfig& config) : config_(config) {
+  RandomState rng(config.seed);
+  build_(rng);
+}
+
+template <class T>
+SimpleConvNet<T>::SimpleConvNet(std::array<std::size_t, 3> input_dim, ConvParam conv_param,
+                                std::size_t hidden_size, std::size_t output_size, double weight_init_std,
+                                std::uint32_t seed)
+    : SimpleConvNet(SimpleConvNetConfig{input_dim, conv_param, hidden_size, output_size, weight_init_std, seed}) {}
+
+template <class T>
+void SimpleConvNet<T>::build_(RandomState& rng) {
+  const auto& c = config_;
+  const auto& cp = c.conv_param;
+  if (c.input_dim[0] == 0 || c.input_dim[1] == 0 || c.input_dim[2] == 0)
+    throw Error("SimpleConvNet: input_dim " + shape_str({c.input_dim[0], c.input_dim[1], c.input_dim[2]}) +
+                " must be positive");
+  if (cp.filter_num == 0 || c.hidden_size == 0 || c.output_size == 0)
+    throw Error("SimpleConvNet: filter_num, hidden_size and output_size must be >= 1");
+  if (!(c.weight_init_std >= 0))
+    throw Error("SimpleConvNet: weight_init_std must be >= 0");
+  const std::size_t oh = conv_output_size(c.input_dim[1], cp.filter_size, cp.stride, cp.pad, "SimpleConvNet conv");
+  const std::size_t ow = conv_output_size(c.input_dim[2], cp.filter_size, cp.stride, cp.pad, "SimpleConvNet conv");
+  // 2x2 pooling with stride 2 (floor, as the pooling layer computes it).
+  const std::size_t ph = conv_output_size(oh, 2, 2, 0, "SimpleConvNet pool");
+  const std::size_t pw = conv_output_size(ow, 2, 2, 0, "SimpleConvNet pool");
+  const std::size_t pool_output_size = cp.filter_num * ph * pw;  // 30*12*12 = 4320
+
+  // weight_init_std * np.random.randn(...), in the notebook's order.
+  auto randn = [&](std::vector<std::size_t> shape) {
+    Tensor<T> t(std::move(shape));
+    for (auto& v : t) v = T(c.weight_init_std * rng.randn());
+    return t;
+  };
+  Tensor<T> W1 = randn({cp.filter_num, c.input_dim[0], cp.filter_size, cp.filter_size});
+  Tensor<T> W2 = randn({pool_output_size, c.hidden_size});
+  Tensor<T> W3 = randn({c.hidden_size, c.output_size});
+
+  conv1_ = std::make_unique<Convolution<T>>(std::move(W1), Tensor<T>({cp.filter_num}), cp.stride, cp.pad);
+  conv1_->set_compute_dx(false);  // its input is the data: no gradient needed
+  relu1_ = std::make_unique<Relu<T>>();
+  pool1_ = std::make_unique<Pooling<T>>(2, 2, 2);
+  affine1_ = std::make_unique<Affine<T>>(std::move(W2), Tensor<T>({c.hidden_size}));
+  relu2_ = std::make_unique<Relu<T>>();
+  affine2_ = std::make_unique<Affine<T>>(std::move(W3), Tensor<T>({c.output_size}));
+
+  layers_ = {{"Conv1", conv1_.get()}, {"Relu1", relu1_.get()},   {"Pool1", pool1_.get()},
+             {"Affine1", affine1_.get()}, {"Relu2", relu2_.get()}, {"Affine2", affine2_.get()}};
+  params_ = {};
+  grads_ = {};
+  params_.add("W1", &conv1_->W);    grads_.add("W1", &conv1_->dW);
+  params_.add("b1", &conv1_->b);    grads_.add("b1", &conv1_->db);
+  params_.add("W2", &affine1_->W);  grads_.add("W2", &affine1_->dW);
+  params_.add("b2", &affine1_->b);  grads_.add("b2", &affine1_->db);
+  params_.add("W3", &affine2_->W);  grads_.add("W3", &affine2_->dW);
+  params_.add("b3", &affine2_->b);  grads_.add("b3", &affine2_->db);
+}
+
+template <class T>
+Layer<T>& SimpleConvNet<T>::layer(const std::string& name) const {
+  for (auto& [n, l] : layers_)
+    if (n == name) return *l;
+  throw Error("SimpleConvNet: no layer named '" + name + "'");
+}
+
+template <class T>
+const Tensor<T>& SimpleConvNet<T>::predict(const Tensor<T>& x, Mode mode) {
+  const auto& d = config_.input_dim;
+  if (x.ndim() != 4 || x.shape(1) != d[0] || x.shape(2) != d[1] || x.shape(3) != d[2])
+    throw Error("SimpleConvNet: input " + shape_str(x.shape()) + " does not match input_dim; expected (N, " +
+                std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " + std::to_string(d[2]) + ")");
+  const Tensor<T>* h = &x;
+  for (auto& [name, l] : layers_) h = &l->forward(*h, mode);
+  return *h;
+}
+
+template <class T>
+T SimpleConvNet<T>::loss(const Tensor<T>& x, const std::vector<std::int32_t>& t) {
+  return last_layer_.forward(predict(x), t);
+}
+
+template <class T>
+T SimpleConvNet<T>::loss(const Tensor<T>& x, const Tensor<T>& t) {
+  return last_layer_.forward(predict(x), t);
+}
+
+template <class T>
+std::size_t SimpleConvNet<T>::count_correct(const Tensor<T>& x, const std::vector<std::int32_t>& t) {
+  const Tensor<T>& y = predict(x, Mode::Eval);
+  const std::size_t N = y.shape(0), M = y.shape(1);
+  if (t.size() != N)
+    throw Error("SimpleConvNet.accuracy: " + std::to_string(t.size()) + " labels for " + std::to_string(N) +
+                " inputs");
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < N; ++i) {
+    const T* row = y.data() + i * M;
+    // np.argmax: the first maximum
+    const std::size_t am = std::size_t(std::max_element(row, row + M) - row);
+    correct += (std::int32_t(am) == t[i]);
+  }
+  return correct;
+}
+
+template <class T>
+double SimpleConvNet<T>::accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size) {
+  if (x.ndim() != 4 || x.shape(0) != t.size())
+    throw Error("SimpleConvNet.accuracy: " + std::to_string(t.size()) + " labels for input " + shape_str(x.shape()));
+  if (batch_size == 0) throw Error("SimpleConvNet.accuracy: batch_size must be >= 1");
+  const std::size_t N = x.shape(0);
+  if (N == 0) return 0.0;
+  const std::size_t per = x.size() / N;
+  std::size_t acc = 0;
+  for (std::size_t i = 0; i < N; i += batch_size) {
+    const std::size_t n = std::min(batch_size, N - i);
+    batch_x_.resize({n, x.shape(1), x.shape(2), x.shape(3)}, false);
+    std::memcpy(batch_x_.data(), x.data() + i * per, n * per * sizeof(T));
+    batch_t_.assign(t.begin() + long(i), t.begin() + long(i + n));
+    acc += count_correct(batch_x_, batch_t_);
+  }
+  return double(acc) / double(N);
+}
+
+template <class T>
+const NamedTensors<T>& SimpleConvNet<T>::backward_() {
+  const Tensor<T>* dout = &last_layer_.backward(T(1));
+  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) dout = &it->second->backward(*dout);
+  return grads_;
+}
+
+template <class T>
+const NamedTensors<T>& SimpleConvNet<T>::gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t) {
+  loss(x, t);
+  return backward_();
+}
+
+template <class T>
+const NamedTensors<T>& SimpleConvNet<T>::gradient(const Tensor<T>& x, const Tensor<T>& t) {
+  loss(x, t);
+  return backward_();
+}
+
+template class SimpleConvNet<float>;
+template class SimpleConvNet<double>;
+
+}  // namespace convnet

@@ -1,0 +1,4 @@
+#include "convnet/version.hpp"
+namespace convnet {
+const char* version() { return CONVNET_VERSION; }
+}  // namespace convnet
