@@ -1,0 +1,91 @@
+#include "cli_util.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "convnet/error.hpp"
+
+namespace convnet::cli {
+
+namespace fs = std::filesystem;
+
+void check_output_path(const std::string& option, const std::string& path) {
+  if (path.empty()) throw Error(option + ": expected a file name, got an empty string");
+  const fs::path p(path);
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) throw Error(option + " " + path + ": is a directory, expected a file name");
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec))
+    throw Error(option + " " + path + ": directory " + dir.string() + " does not exist");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw Error(option + " " + path + ": directory " + dir.string() + " is not writable");
+}
+
+bool is_terminal(int fd) { return isatty(fd) == 1; }
+
+ProgressBar::ProgressBar(std::size_t total, bool enabled)
+    : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+
+ProgressBar::~ProgressBar() { clear(); }
+
+namespace {
+std::string hms(double s) {
+  if (!std::isfinite(s) || s < 0) s = 0;
+  const long t = long(s + 0.5);
+  char buf[32];
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%02ld:%02ld", t / 60, t % 60);
+  return buf;
+}
+}  // namespace
+
+void ProgressBar::draw_(std::size_t done, double loss) {
+  const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double rate = el > 0 ? double(done) / el : 0;
+  const double eta = rate > 0 ? double(total_ - done) / rate : 0;
+  const double frac = total_ ? double(done) / double(total_) : 1;
+  // tqdm's bar: 10 cells, with eighth-blocks for the partial cell.
+  static const char* eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+  const int cells = 10, units = int(frac * cells * 8);
+  std::string bar;
+  for (int i = 0; i < units / 8; ++i) bar += "█";
+  int used = units / 8;
+  if (used < cells && units % 8) bar += eighths[units % 8], ++used;
+  bar += std::string(std::size_t(cells - used), ' ');
+  std::fprintf(stderr, "\r%3d%%|%s| %zu/%zu [%s<%s, %.2fit/s, loss=%.4g]\x1b[K", int(frac * 100), bar.c_str(), done,
+               total_, hms(el).c_str(), hms(eta).c_str(), rate, loss);
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void ProgressBar::update(std::size_t done, double loss) {
+  done_ = done;
+  loss_ = loss;
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (drawn_ && done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  draw_(done, loss);
+}
+
+void ProgressBar::clear() {
+  if (enabled_ && drawn_) {
+    std::fprintf(stderr, "\r\x1b[K");
+    std::fflush(stderr);
+    drawn_ = false;
+  }
+}
+
+void ProgressBar::finish() {
+  if (!enabled_) return;
+  draw_(done_, loss_);
+  std::fprintf(stderr, "\n");
+  drawn_ = false;
+}
+
+}  // namespace convnet::cli

@@ -1,0 +1,38 @@
+#pragma once
+// Small pieces the subcommands share: output path checks and the progress bar.
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace convnet::cli {
+
+// Fails early (before hours of training) when `path`'s directory does not
+// exist or is not writable: "--save out/model.npz: directory out does not exist".
+void check_output_path(const std::string& option, const std::string& path);
+
+// A tqdm-like bar on stderr, drawn only when stderr is a terminal:
+//  45%|████▌     | 450/1000 [00:02<00:02, 190.12it/s, loss=0.123]
+class ProgressBar {
+ public:
+  ProgressBar(std::size_t total, bool enabled);
+  ~ProgressBar();
+  void update(std::size_t done, double loss);
+  // Clears the bar's line so a message can be printed, then redraws later.
+  void clear();
+  void finish();
+  bool enabled() const { return enabled_; }
+
+ private:
+  void draw_(std::size_t done, double loss);
+  std::size_t total_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+  std::size_t done_ = 0;
+  double loss_ = 0;
+};
+
+// True when `fd` is a terminal.
+bool is_terminal(int fd);
+
+}  // namespace convnet::cli

@@ -1,0 +1,25 @@
+#include "convnet/threads.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <string>
+#include <thread>
+
+namespace convnet {
+
+void set_num_threads(int n) {
+  if (n <= 0) n = int(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+}
+
+int num_threads() { return omp_get_max_threads(); }
+
+const char* blas_info() {
+  static const std::string s = std::string("OpenBLAS ") + openblas_get_config() + " core " + openblas_get_corename();
+  return s.c_str();
+}
+
+}  // namespace convnet

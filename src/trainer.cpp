@@ -1,0 +1,87 @@
+#include "convnet/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace convnet {
+
+template <class T>
+Trainer<T>::Trainer(SimpleConvNet<T>& net, Optimizer<T>& optimizer, const Dataset& train, const Dataset& test,
+                    TrainOptions options, RandomState& rng)
+    : net_(net), optimizer_(optimizer), train_(train), test_(test), opt_(options), rng_(rng) {
+  if (opt_.batch_size == 0) throw Error("train: batch size must be >= 1");
+  if (opt_.eval_batch_size == 0) throw Error("train: evaluation batch size must be >= 1");
+  if (train_.count == 0) throw Error("train: the training set is empty");
+  const auto& in = net.config().input_dim;
+  for (const Dataset* d : {&train_, &test_})
+    if (d->count && (in[0] != 1 || d->rows != in[1] || d->cols != in[2]))
+      throw Error("train: images are " + std::to_string(d->rows) + "x" + std::to_string(d->cols) +
+                  " but the network expects input_dim " + shape_str({in[0], in[1], in[2]}));
+  const std::size_t classes = net.config().output_size;
+  for (const Dataset* d : {&train_, &test_})
+    if (d->count && d->num_classes() > classes)
+      throw Error("train: a label is " + std::to_string(d->num_classes() - 1) + " but the network has " +
+                  std::to_string(classes) + " outputs (labels must be 0.." + std::to_string(classes - 1) + ")");
+  batch_mask_.resize(opt_.batch_size);
+  losses_.reserve(opt_.iters);
+}
+
+template <class T>
+double Trainer<T>::step() {
+  // batch_mask = np.random.choice(train_size, batch_size)
+  rng_.choice(train_.count, opt_.batch_size, batch_mask_.data());
+  gather_batch(train_, batch_mask_.data(), opt_.batch_size, opt_.normalize, false, x_batch_, d_batch_);
+  const NamedTensors<T>& grad = net_.gradient(x_batch_, d_batch_);
+  // (A data-parallel all-reduce of `grad` would go here, between gradient and update.)
+  optimizer_.update(net_.params(), grad);
+  const double loss = double(net_.loss(x_batch_, d_batch_));
+  losses_.push_back(loss);
+  ++iter_;
+  return loss;
+}
+
+template <class T>
+double Trainer<T>::accuracy(const Dataset& d) {
+  if (d.count == 0) return 0.0;
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < d.count; i += opt_.eval_batch_size) {
+    const std::size_t n = std::min(opt_.eval_batch_size, d.count - i);
+    slice_batch(d, i, n, opt_.normalize, false, x_eval_, d_eval_);
+    correct += net_.count_correct(x_eval_, d_eval_);
+  }
+  return double(correct) / double(d.count);
+}
+
+template <class T>
+EvalRecord Trainer<T>::evaluate() {
+  EvalRecord r;
+  r.iter = iter_;
+  r.loss = losses_.empty() ? 0.0 : losses_.back();
+  r.accr_train = accuracy(train_);
+  r.accr_test = accuracy(test_);
+  return r;
+}
+
+template <class T>
+void Trainer<T>::run(const std::function<void(std::size_t, double)>& on_step,
+                     const std::function<void(const EvalRecord&)>& on_eval, const std::function<bool()>& stop) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now() - std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds_));
+  while (iter_ < opt_.iters) {
+    const double loss = step();
+    if (on_step) on_step(iter_, loss);
+    if (opt_.eval_interval && iter_ % opt_.eval_interval == 0) {
+      EvalRecord r = evaluate();
+      r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+      evals_.push_back(r);
+      if (on_eval) on_eval(r);
+    }
+    seconds_ = std::chrono::duration<double>(clock::now() - start).count();
+    if (stop && stop()) break;
+  }
+}
+
+template class Trainer<float>;
+template class Trainer<double>;
+
+}  // namespace convnet
