@@ -18,11 +18,28 @@ build: deps
 data:
 	bash scripts/fetch-mnist.sh
 
+# The notebook's experiment (In [10]-[16]): prints the ten iter: lines and
+# writes accuracy.png, loss.png, metrics.csv and model.npz here.
 demo: build data
-	./$(BUILD)/convnet im2col-demo --seed 0
+	./$(BUILD)/convnet train --plot accuracy.png --loss-plot loss.png --metrics metrics.csv --save model.npz
 
 test: build data
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 clean:
 	rm -rf $(BUILD)
+
+# AddressSanitizer + UBSan build of everything, then every test (the CLI too,
+# which some tests run as a child). Suppressions: tests/lsan.supp.
+ASAN_BUILD ?= build-asan
+test-sanitize: deps data
+	cmake -S . -B $(ASAN_BUILD) -DCONVNET_SANITIZE=ON -DCONVNET_BUILD_BENCH=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# libFuzzer targets (clang) for the IDX, npz and PNG readers: FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -6,6 +6,7 @@ pkgs=(
   build-essential cmake pkg-config git ca-certificates
   libopenblas-dev          # BLAS behind the one gemm()
   libcli11-dev             # CLI parsing
+  nlohmann-json3-dev       # JSON output (--json, --timings)
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libzip-dev    # .gz IDX files, .npz models
   libpng-dev               # predict's PNG input
@@ -26,6 +27,6 @@ if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -q
-  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  $SUDO apt-get update -q -o DPkg::Lock::Timeout=600
+  $SUDO apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
 fi

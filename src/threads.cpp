@@ -18,7 +18,7 @@ void set_num_threads(int n) {
 int num_threads() { return omp_get_max_threads(); }
 
 const char* blas_info() {
-  static const std::string s = std::string("OpenBLAS ") + openblas_get_config() + " core " + openblas_get_corename();
+  static const std::string s = std::string(openblas_get_config()) + " (core " + openblas_get_corename() + ")";
   return s.c_str();
 }
 

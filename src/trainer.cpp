@@ -26,8 +26,15 @@ Trainer<T>::Trainer(SimpleConvNet<T>& net, Optimizer<T>& optimizer, const Datase
   losses_.reserve(opt_.iters);
 }
 
+namespace {
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
 template <class T>
 double Trainer<T>::step() {
+  const auto t0 = std::chrono::steady_clock::now();
   // batch_mask = np.random.choice(train_size, batch_size)
   rng_.choice(train_.count, opt_.batch_size, batch_mask_.data());
   gather_batch(train_, batch_mask_.data(), opt_.batch_size, opt_.normalize, false, x_batch_, d_batch_);
@@ -37,6 +44,7 @@ double Trainer<T>::step() {
   const double loss = double(net_.loss(x_batch_, d_batch_));
   losses_.push_back(loss);
   ++iter_;
+  train_seconds_ += since(t0);
   return loss;
 }
 
@@ -54,11 +62,13 @@ double Trainer<T>::accuracy(const Dataset& d) {
 
 template <class T>
 EvalRecord Trainer<T>::evaluate() {
+  const auto t0 = std::chrono::steady_clock::now();
   EvalRecord r;
   r.iter = iter_;
   r.loss = losses_.empty() ? 0.0 : losses_.back();
   r.accr_train = accuracy(train_);
   r.accr_test = accuracy(test_);
+  eval_seconds_ += since(t0);
   return r;
 }
 

@@ -89,3 +89,39 @@ void ProgressBar::finish() {
 }
 
 }  // namespace convnet::cli
+
+#include <charconv>
+
+namespace convnet::cli {
+
+namespace {
+CLI::Validator number_check(bool integer, bool allow_zero, const char* what, const char* tag) {
+  return CLI::Validator(
+      [=](std::string& s) -> std::string {
+        const char* b = s.data();
+        const char* e = b + s.size();
+        bool ok = false, positive = false, zero = false;
+        if (integer) {
+          long long v = 0;
+          auto [p, ec] = std::from_chars(b, e, v);
+          ok = ec == std::errc() && p == e;
+          positive = v > 0, zero = v == 0;
+        } else {
+          double v = 0;
+          auto [p, ec] = std::from_chars(b, e, v);
+          ok = ec == std::errc() && p == e && std::isfinite(v);
+          positive = v > 0, zero = v == 0;
+        }
+        if (ok && (positive || (allow_zero && zero))) return "";
+        return std::string("expected ") + what + ", got '" + s + "'";
+      },
+      tag);
+}
+}  // namespace
+
+CLI::Validator positive_int() { return number_check(true, false, "a positive integer", "INT>0"); }
+CLI::Validator nonnegative_int() { return number_check(true, true, "an integer >= 0", "INT>=0"); }
+CLI::Validator positive_real() { return number_check(false, false, "a positive number", "NUMBER>0"); }
+CLI::Validator nonnegative_real() { return number_check(false, true, "a number >= 0", "NUMBER>=0"); }
+
+}  // namespace convnet::cli

@@ -36,3 +36,13 @@ class ProgressBar {
 bool is_terminal(int fd);
 
 }  // namespace convnet::cli
+
+#include <CLI/CLI.hpp>
+
+namespace convnet::cli {
+// Option checks with plain messages ("--iters: expected a positive integer, got '0'").
+CLI::Validator positive_int();
+CLI::Validator nonnegative_int();
+CLI::Validator positive_real();
+CLI::Validator nonnegative_real();
+}  // namespace convnet::cli

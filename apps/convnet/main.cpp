@@ -19,6 +19,17 @@ int main(int argc, char** argv) {
   convnet::cli::add_train(app, run);
   convnet::cli::add_eval(app, run);
   convnet::cli::add_predict(app, run);
+  auto known = [&](const char* name) {
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      if (sub->get_name() == name) return true;
+    return false;
+  };
+  // An unknown word where the subcommand goes: say so, not "subcommand required".
+  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
+    std::fprintf(stderr, "convnet: error: unknown command '%s' (expected train, eval, predict or im2col-demo)\n",
+                 argv[1]);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

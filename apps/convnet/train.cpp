@@ -25,7 +25,7 @@ struct TrainArgs {
   int threads = 0;
   bool quiet = false;
   bool numpy_compatible = false;
-  std::string plot, loss_plot, metrics, save;
+  std::string plot, loss_plot, metrics, save, timings;
 };
 
 std::string metrics_csv(const std::vector<EvalRecord>& evals) {
@@ -41,7 +41,8 @@ template <class T>
 int run_train(const TrainArgs& a) {
   // Fail before training, not after it, on outputs that cannot be written.
   for (auto [opt, path] : {std::pair{"--plot", &a.plot}, {"--loss-plot", &a.loss_plot},
-                           {"--metrics", &a.metrics}, {"--save", &a.save}})
+                           {"--metrics", &a.metrics}, {"--save", &a.save},
+                           {"--timings", &a.timings}})
     if (!path->empty()) check_output_path(opt, *path);
   if (a.eval_interval && a.print_interval % a.eval_interval)
     throw Error("--print-interval " + std::to_string(a.print_interval) + " must be a multiple of --eval-interval " +
@@ -54,7 +55,7 @@ int run_train(const TrainArgs& a) {
   const Dataset x_test = mnist.test.head(a.test_size);
   if (a.train_size > mnist.train.count || a.test_size > mnist.test.count)
     throw Error("--train-size/--test-size: " + a.data + " holds " + std::to_string(mnist.train.count) + " training and " +
-                std::to_string(mnist.test.count) + " test images, fewer than asked for");
+                std::to_string(mnist.test.count) + " test images, fewer than asked for (0 = all)");
 
   // In [12], In [13]: np.random.seed(seed), then the network draws its weights.
   RandomState rng(a.seed);
@@ -112,6 +113,19 @@ int run_train(const TrainArgs& a) {
     plot_png(a.loss_plot, c);
   }
   if (!a.save.empty()) save_model(a.save, network);
+  if (!a.timings.empty()) {
+    const std::size_t evals = trainer.evals().size();
+    std::ostringstream js;
+    js << "{\"iters\": " << trainer.iter() << ", \"batch_size\": " << a.batch_size
+       << ", \"train_seconds\": " << python_float(trainer.train_seconds())
+       << ", \"eval_seconds\": " << python_float(trainer.eval_seconds())
+       << ", \"total_seconds\": " << python_float(trainer.train_seconds() + trainer.eval_seconds())
+       << ", \"train_images\": " << trainer.iter() * a.batch_size
+       << ", \"eval_images\": " << evals * (x_train.count + x_test.count) << ", \"threads\": " << num_threads()
+       << ", \"dtype\": \"" << (sizeof(T) == 4 ? "float32" : "float64") << "\", \"blas\": \"" << blas_info()
+       << "\"}\n";
+    write_file_atomic(a.timings, js.str());
+  }
   return 0;
 }
 
@@ -122,25 +136,25 @@ void add_train(CLI::App& app, Runner& run) {
   static TrainArgs a;
   cmd->add_option("--data", a.data, "Directory with the four IDX files (raw or .gz)")->capture_default_str();
   cmd->add_option("--train-size", a.train_size, "Training images used, from the start (0 = all)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(nonnegative_int());
   cmd->add_option("--test-size", a.test_size, "Test images used, from the start (0 = all)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--iters", a.iters, "Iterations (iters_num)")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch-size", a.batch_size, "Minibatch size")->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(nonnegative_int());
+  cmd->add_option("--iters", a.iters, "Iterations (iters_num)")->capture_default_str()->check(positive_int());
+  cmd->add_option("--batch-size", a.batch_size, "Minibatch size")->capture_default_str()->check(positive_int());
   cmd->add_option("--optimizer", a.optimizer, "sgd, momentum, nesterov, adagrad, rmsprop or adam")
       ->capture_default_str()->check(CLI::IsMember(optimizer_names()));
-  cmd->add_option("--lr", a.lr, "Learning rate (default: the optimizer's own)")->check(CLI::PositiveNumber);
-  cmd->add_option("--filters", a.filters, "conv_param filter_num")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--filter-size", a.filter_size, "conv_param filter_size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--pad", a.pad, "conv_param pad")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--stride", a.stride, "conv_param stride")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--hidden", a.hidden, "hidden_size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", a.lr, "Learning rate (default: the optimizer's own)")->check(positive_real());
+  cmd->add_option("--filters", a.filters, "conv_param filter_num")->capture_default_str()->check(positive_int());
+  cmd->add_option("--filter-size", a.filter_size, "conv_param filter_size")->capture_default_str()->check(positive_int());
+  cmd->add_option("--pad", a.pad, "conv_param pad")->capture_default_str()->check(nonnegative_int());
+  cmd->add_option("--stride", a.stride, "conv_param stride")->capture_default_str()->check(positive_int());
+  cmd->add_option("--hidden", a.hidden, "hidden_size")->capture_default_str()->check(positive_int());
   cmd->add_option("--weight-init-std", a.weight_init_std, "weight_init_std")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(nonnegative_real());
   cmd->add_option("--eval-interval", a.eval_interval, "Evaluate train/test accuracy every N iterations (0 = never)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(nonnegative_int());
   cmd->add_option("--print-interval", a.print_interval, "Print the accuracy line every N iterations (0 = never)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(nonnegative_int());
   cmd->add_option("--seed", a.seed, "np.random.seed: weights and minibatches")->capture_default_str();
   cmd->add_option("--threads", a.threads, "Threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
   cmd->add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
@@ -149,6 +163,7 @@ void add_train(CLI::App& app, Runner& run) {
   cmd->add_option("--plot", a.plot, "Write the accuracy chart (In [16]) to this PNG");
   cmd->add_option("--loss-plot", a.loss_plot, "Write the training-loss chart to this PNG");
   cmd->add_option("--metrics", a.metrics, "Write one CSV row per evaluation: iter,loss,accr_train,accr_test,seconds");
+  cmd->add_option("--timings", a.timings, "Write training/evaluation seconds and image counts to this JSON file");
   cmd->add_option("--save", a.save, "Save W1..b3 and the architecture to this .npz (numpy.load reads it)");
   cmd->callback([&run]() {
     run = [] {

@@ -55,6 +55,9 @@ class Trainer {
   const std::vector<double>& train_loss_list() const { return losses_; }
   const std::vector<EvalRecord>& evals() const { return evals_; }
   const TrainOptions& options() const { return opt_; }
+  // Wall seconds spent in step() and in evaluate(), for benchmarks.
+  double train_seconds() const { return train_seconds_; }
+  double eval_seconds() const { return eval_seconds_; }
 
  private:
   SimpleConvNet<T>& net_;
@@ -65,6 +68,7 @@ class Trainer {
   RandomState& rng_;
   std::size_t iter_ = 0;
   double seconds_ = 0;
+  double train_seconds_ = 0, eval_seconds_ = 0;
   std::vector<double> losses_;
   std::vector<EvalRecord> evals_;
   std::vector<std::size_t> batch_mask_;
