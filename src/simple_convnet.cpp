@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "convnet/im2col.hpp"
+#include "kernels/kernels.hpp"
 
 namespace convnet {
 
@@ -86,13 +87,24 @@ const Tensor<T>& SimpleConvNet<T>::predict(const Tensor<T>& x, Mode mode) {
     throw Error("SimpleConvNet: input " + shape_str(x.shape()) + " does not match input_dim; expected (N, " +
                 std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " + std::to_string(d[2]) + ")");
   const Tensor<T>* h = &x;
-  for (auto& [name, l] : layers_) h = &l->forward(*h, mode);
+  std::size_t first = 0;
+  if (mode == Mode::Eval && conv1_->algorithm() == ConvAlgo::PerImage) {
+    // Conv1 + Relu1 + Pool1 in one pass per image; nothing kept for backward.
+    const auto& cp = config_.conv_param;
+    const kernels::ConvGeom g{x.shape(0), d[0], d[1], d[2], cp.filter_size, cp.filter_size, cp.stride, cp.pad};
+    pooled_.resize({g.N, cp.filter_num, g.out_h() / 2, g.out_w() / 2}, false);
+    kernels::conv_relu_pool2_forward(g, x.data(), conv1_->W.data(), conv1_->b.data(), cp.filter_num,
+                                     pooled_.data());
+    h = &pooled_;
+    first = 3;  // continue at Affine1
+  }
+  for (std::size_t i = first; i < layers_.size(); ++i) h = &layers_[i].second->forward(*h, mode);
   return *h;
 }
 
 template <class T>
-T SimpleConvNet<T>::loss(const Tensor<T>& x, const std::vector<std::int32_t>& t) {
-  return last_layer_.forward(predict(x), t);
+T SimpleConvNet<T>::loss(const Tensor<T>& x, const std::vector<std::int32_t>& t, Mode mode) {
+  return last_layer_.forward(predict(x, mode), t);
 }
 
 template <class T>

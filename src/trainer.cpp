@@ -41,7 +41,8 @@ double Trainer<T>::step() {
   const NamedTensors<T>& grad = net_.gradient(x_batch_, d_batch_);
   // (A data-parallel all-reduce of `grad` would go here, between gradient and update.)
   optimizer_.update(net_.params(), grad);
-  const double loss = double(net_.loss(x_batch_, d_batch_));
+  // No backward follows this forward: Eval lets it take the fused path.
+  const double loss = double(net_.loss(x_batch_, d_batch_, Mode::Eval));
   losses_.push_back(loss);
   ++iter_;
   train_seconds_ += since(t0);

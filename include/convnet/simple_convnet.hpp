@@ -56,7 +56,8 @@ class SimpleConvNet {
   // Scores (N, output_size) before softmax. Mode::Eval may take a fused
   // path that caches nothing for backward.
   const Tensor<T>& predict(const Tensor<T>& x, Mode mode = Mode::Train);
-  T loss(const Tensor<T>& x, const std::vector<std::int32_t>& t);
+  // mode Eval: no backward will follow (e.g. the loss logged after update).
+  T loss(const Tensor<T>& x, const std::vector<std::int32_t>& t, Mode mode = Mode::Train);
   T loss(const Tensor<T>& x, const Tensor<T>& t_one_hot);
   // Fraction of correct argmax predictions, evaluated in batches. Unlike the
   // notebook, a last partial batch is counted too (the notebook drops it).
@@ -95,6 +96,7 @@ class SimpleConvNet {
   std::vector<std::pair<std::string, Layer<T>*>> layers_;
   NamedTensors<T> params_, grads_;
   Tensor<T> batch_x_;  // accuracy()'s batch buffer
+  Tensor<T> pooled_;   // the fused evaluation path's Pool1 output
   std::vector<std::int32_t> batch_t_;
 };
 

@@ -52,3 +52,36 @@ namespace convnet::kernels {
 // costs more than it saves (and tiny regions make OpenMP and BLAS threads fight).
 inline constexpr std::size_t kParallelMin = 1 << 15;
 }  // namespace convnet::kernels
+
+namespace convnet::kernels {
+
+// Convolution of one image by im2col + one GEMM, output straight into the
+// (FN, oh*ow) plane of NCHW — no transpose: out = W (FN,K) · colᵀ (K,P) + b.
+// col_n receives the image's im2col rows (P, K), the notebook's layout.
+template <class T>
+void conv_forward_image(const ConvGeom& g1, const T* x_n, const T* W, const T* b, std::size_t FN, T* col_n,
+                        T* out_n);
+
+// Fused forward for evaluation: conv + bias + ReLU + 2x2/2 max pooling of a
+// batch, without keeping anything for backward. out is (N, FN, oh/2, ow/2).
+template <class T>
+void conv_relu_pool2_forward(const ConvGeom& g, const T* x, const T* W, const T* b, std::size_t FN, T* out);
+
+// 2x2 max pooling with stride 2 and no padding — the notebook's Pool1 — as a
+// fast path of maxpool_forward (same results, same argmax rule).
+template <class T>
+void maxpool2_forward(std::size_t N, std::size_t C, std::size_t H, std::size_t W, const T* x, T* out,
+                      std::int32_t* arg);
+
+}  // namespace convnet::kernels
+
+#include <vector>
+namespace convnet::kernels {
+// Direct stride-1 convolution of one zero-padded image (C, Hp, Wp) with
+// weights packed by conv_direct_pack; out (FN, Hp-FH+1, Wp-FW+1) incl. bias.
+// `in` must hold conv_direct_padded_size floats (slack after the image).
+void conv_direct_image(const float* in, std::size_t C, std::size_t Hp, std::size_t Wp, const float* Wpacked,
+                       const float* b, std::size_t FN, std::size_t FH, std::size_t FW, float* out);
+std::vector<float> conv_direct_pack(const float* W, std::size_t FN, std::size_t taps);
+std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t Wp);
+}  // namespace convnet::kernels

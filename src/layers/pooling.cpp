@@ -24,7 +24,10 @@ const Tensor<T>& Pooling<T>::forward(const Tensor<T>& x, Mode) {
   x_size_ = x.size();
   out_.resize({N, C, oh, ow}, false);
   arg_max_.resize(out_.size());
-  kernels::maxpool_forward(g, x.data(), out_.data(), arg_max_.data());
+  if (pool_h == 2 && pool_w == 2 && stride == 2 && pad == 0)
+    kernels::maxpool2_forward(N, C, H, W, x.data(), out_.data(), arg_max_.data());
+  else
+    kernels::maxpool_forward(g, x.data(), out_.data(), arg_max_.data());
   return out_;
 }
 

@@ -1,0 +1,109 @@
+// Convolution kernels blocked by image: each image's im2col (P x K) and its
+// product stay in cache, and images run in parallel.
+#include <omp.h>
+
+#include <algorithm>
+#include <type_traits>
+#include <vector>
+
+#include "kernels.hpp"
+
+namespace convnet::kernels {
+
+template <class T>
+void conv_forward_image(const ConvGeom& g1, const T* x_n, const T* W, const T* b, std::size_t FN, T* col_n,
+                        T* out_n) {
+  const std::size_t P = g1.out_h() * g1.out_w(), K = g1.cols();
+  im2col(g1, x_n, col_n);  // g1.N == 1: single-threaded inside
+  gemm<T>(false, true, FN, P, K, T(1), W, K, col_n, K, T(0), out_n, P);
+  for (std::size_t f = 0; f < FN; ++f) {
+    T* o = out_n + f * P;
+    const T bf = b[f];
+    for (std::size_t p = 0; p < P; ++p) o[p] += bf;
+  }
+}
+
+template <class T>
+void conv_relu_pool2_forward(const ConvGeom& g, const T* x, const T* W, const T* b, std::size_t FN, T* out) {
+  const std::size_t oh = g.out_h(), ow = g.out_w(), P = oh * ow, K = g.cols();
+  const std::size_t ph = oh / 2, pw = ow / 2;
+  ConvGeom g1 = g;
+  g1.N = 1;
+  // float, stride 1: the direct kernel; otherwise im2col + GEMM per image.
+  constexpr bool is_float = std::is_same_v<T, float>;
+  const bool direct = is_float && g.stride == 1;
+  const std::size_t Hp = g.H + 2 * g.pad, Wp = g.W + 2 * g.pad;
+  std::vector<float> packed;
+  if constexpr (is_float)
+    if (direct) packed = conv_direct_pack(W, FN, K);
+#pragma omp parallel if (g.N > 1)
+  {
+    // Per-thread scratch, sized once per call.
+    std::vector<T> col(direct ? 0 : P * K), conv(FN * P);
+    std::vector<float> padded(direct ? conv_direct_padded_size(g.C, Hp, Wp) : 0, 0.0f);
+#pragma omp for schedule(static)
+    for (std::size_t n = 0; n < g.N; ++n) {
+      const T* xn = x + n * g.C * g.H * g.W;
+      if constexpr (is_float) {
+        if (direct) {
+          for (std::size_t c = 0; c < g.C; ++c)
+            for (std::size_t r = 0; r < g.H; ++r)
+              std::copy_n(xn + (c * g.H + r) * g.W, g.W, padded.data() + (c * Hp + r + g.pad) * Wp + g.pad);
+          conv_direct_image(padded.data(), g.C, Hp, Wp, packed.data(), b, FN, g.fh, g.fw, conv.data());
+        }
+      }
+      if (!direct) conv_forward_image(g1, xn, W, b, FN, col.data(), conv.data());
+      T* o = out + n * FN * ph * pw;
+      for (std::size_t f = 0; f < FN; ++f) {
+        const T* c = conv.data() + f * P;
+        for (std::size_t y = 0; y < ph; ++y)
+          for (std::size_t xx = 0; xx < pw; ++xx) {
+            const T* r0 = c + 2 * y * ow + 2 * xx;
+            const T* r1 = r0 + ow;
+            // relu(max(window)) == max(relu(window)): ReLU is monotone.
+            T m = std::max(std::max(r0[0], r0[1]), std::max(r1[0], r1[1]));
+            o[(f * ph + y) * pw + xx] = m <= T(0) ? T(0) : m;
+          }
+      }
+    }
+  }
+}
+
+template <class T>
+void maxpool2_forward(std::size_t N, std::size_t C, std::size_t H, std::size_t W, const T* x, T* out,
+                      std::int32_t* arg) {
+  const std::size_t oh = (H - 2) / 2 + 1, ow = (W - 2) / 2 + 1;
+#pragma omp parallel for schedule(static) if (N * C * H * W >= kParallelMin)
+  for (std::size_t nc = 0; nc < N * C; ++nc) {
+    const std::size_t base = nc * H * W;
+    const T* plane = x + base;
+    T* o = out + nc * oh * ow;
+    std::int32_t* a = arg + nc * oh * ow;
+    for (std::size_t y = 0; y < oh; ++y)
+      for (std::size_t xx = 0; xx < ow; ++xx) {
+        const std::size_t i0 = 2 * y * W + 2 * xx;
+        // Window order (0,0) (0,1) (1,0) (1,1); strict '>' keeps the first max.
+        std::size_t bi = i0;
+        T best = plane[i0];
+        for (std::size_t i : {i0 + 1, i0 + W, i0 + W + 1})
+          if (plane[i] > best) best = plane[i], bi = i;
+        o[y * ow + xx] = best;
+        a[y * ow + xx] = std::int32_t(base + bi);
+      }
+  }
+}
+
+template void conv_forward_image<float>(const ConvGeom&, const float*, const float*, const float*, std::size_t,
+                                        float*, float*);
+template void conv_forward_image<double>(const ConvGeom&, const double*, const double*, const double*,
+                                         std::size_t, double*, double*);
+template void conv_relu_pool2_forward<float>(const ConvGeom&, const float*, const float*, const float*,
+                                             std::size_t, float*);
+template void conv_relu_pool2_forward<double>(const ConvGeom&, const double*, const double*, const double*,
+                                              std::size_t, double*);
+template void maxpool2_forward<float>(std::size_t, std::size_t, std::size_t, std::size_t, const float*, float*,
+                                      std::int32_t*);
+template void maxpool2_forward<double>(std::size_t, std::size_t, std::size_t, std::size_t, const double*,
+                                       double*, std::int32_t*);
+
+}  // namespace convnet::kernels

@@ -1,0 +1,85 @@
+// The fast paths against the reference they replace (DESIGN.md §4): the
+// per-image convolution and the fused direct conv+relu+pool evaluation
+// against the notebook's batch im2col + GEMM.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "convnet/convnet.hpp"
+#include "test_util.hpp"
+
+using namespace convnet;
+
+namespace {
+template <class T>
+Tensor<T> cast(const Tensor<double>& d) {
+  Tensor<T> t(d.shape());
+  for (std::size_t i = 0; i < d.size(); ++i) t[i] = T(d[i]);
+  return t;
+}
+template <class T>
+void expect_close(const Tensor<T>& a, const Tensor<T>& b, double tol, const char* what) {
+  ASSERT_EQ(a.shape(), b.shape()) << what;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    ASSERT_NEAR(double(a[i]), double(b[i]), tol * std::max(1.0, std::fabs(double(b[i])))) << what << " at " << i;
+}
+
+template <class T>
+void per_image_matches_reference(double tol) {
+  RandomState rng(21);
+  struct Case { std::vector<std::size_t> x, w; std::size_t s, p; };
+  for (const Case& c : std::vector<Case>{{{3, 1, 28, 28}, {30, 1, 5, 5}, 1, 0}, {{2, 3, 9, 7}, {4, 3, 3, 3}, 2, 1},
+                                         {{4, 2, 8, 8}, {5, 2, 5, 5}, 1, 2}}) {
+    auto x = cast<T>(test::random_tensor(c.x, rng));
+    auto W = cast<T>(test::random_tensor(c.w, rng));
+    auto b = cast<T>(test::random_tensor({c.w[0]}, rng));
+    Convolution<T> ref(W, b, c.s, c.p), fast(W, b, c.s, c.p);
+    ref.set_algorithm(ConvAlgo::Reference);
+    fast.set_algorithm(ConvAlgo::PerImage);
+    const Tensor<T> out_ref = ref.forward(x);
+    expect_close(fast.forward(x), out_ref, tol, "forward");
+    expect_close(fast.col(), ref.col(), 0.0, "col (the notebook's im2col)");
+    auto dout = cast<T>(test::random_tensor(out_ref.shape(), rng));
+    const Tensor<T> dx_ref = ref.backward(dout);
+    expect_close(fast.backward(dout), dx_ref, tol, "dx");
+    expect_close(fast.dW, ref.dW, tol, "dW");
+    expect_close(fast.db, ref.db, tol, "db");
+  }
+}
+}  // namespace
+
+TEST(FastPaths, PerImageConvolutionMatchesReferenceDouble) { per_image_matches_reference<double>(1e-12); }
+TEST(FastPaths, PerImageConvolutionMatchesReferenceFloat) { per_image_matches_reference<float>(1e-5); }
+
+TEST(FastPaths, FusedEvalForwardMatchesLayerByLayer) {
+  RandomState rng(5);
+  for (ConvParam cp : {ConvParam{30, 5, 0, 1}, ConvParam{8, 3, 1, 1}, ConvParam{6, 5, 2, 2}}) {
+    SimpleConvNetConfig cfg;
+    cfg.conv_param = cp;
+    cfg.weight_init_std = 0.1;
+    SimpleConvNet<float> net(cfg);
+    for (const char* bn : {"b1", "b2"})
+      for (auto& v : net.params()[bn]) v = float(0.1 * rng.randn());
+    auto x = cast<float>(test::random_tensor({7, 1, 28, 28}, rng));
+    const Tensor<float> layered = net.predict(x, Mode::Train);
+    const Tensor<float>& fused = net.predict(x, Mode::Eval);
+    expect_close(fused, layered, 1e-4, "scores");
+  }
+}
+
+TEST(FastPaths, ThreadCountDoesNotChangeTheGradient) {
+  SimpleConvNet<float> a, b;
+  RandomState rng(9);
+  auto x = cast<float>(test::random_tensor({64, 1, 28, 28}, rng));
+  std::vector<std::int32_t> t(64);
+  for (int i = 0; i < 64; ++i) t[i] = i % 10;
+  set_num_threads(1);
+  const auto& g1 = a.gradient(x, t);
+  set_num_threads(2);
+  const auto& g2 = b.gradient(x, t);
+  set_num_threads(0);
+  for (const auto& [name, g] : g1) {
+    const Tensor<float>& other = g2[name];
+    for (std::size_t i = 0; i < g->size(); ++i) ASSERT_EQ((*g)[i], other[i]) << name << " " << i;
+  }
+}
