@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "convnet/im2col.hpp"
 #include "kernels/kernels.hpp"
@@ -81,11 +82,17 @@ Layer<T>& SimpleConvNet<T>::layer(const std::string& name) const {
 }
 
 template <class T>
-const Tensor<T>& SimpleConvNet<T>::predict(const Tensor<T>& x, Mode mode) {
+void SimpleConvNet<T>::check_input_(const Tensor<T>& x) const {
   const auto& d = config_.input_dim;
-  if (x.ndim() != 4 || x.shape(1) != d[0] || x.shape(2) != d[1] || x.shape(3) != d[2])
+  if (x.ndim() != 4 || x.shape(0) == 0 || x.shape(1) != d[0] || x.shape(2) != d[1] || x.shape(3) != d[2])
     throw Error("SimpleConvNet: input " + shape_str(x.shape()) + " does not match input_dim; expected (N, " +
                 std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " + std::to_string(d[2]) + ")");
+}
+
+template <class T>
+const Tensor<T>& SimpleConvNet<T>::predict(const Tensor<T>& x, Mode mode) {
+  check_input_(x);
+  const auto& d = config_.input_dim;
   const Tensor<T>* h = &x;
   std::size_t first = 0;
   if (mode == Mode::Eval && conv1_->algorithm() == ConvAlgo::PerImage) {
@@ -156,7 +163,37 @@ const NamedTensors<T>& SimpleConvNet<T>::backward_() {
 }
 
 template <class T>
+bool SimpleConvNet<T>::fused() const {
+  return std::is_same_v<T, float> && fused_ && conv1_->algorithm() == ConvAlgo::PerImage &&
+         config_.conv_param.stride == 1;
+}
+
+template <class T>
 const NamedTensors<T>& SimpleConvNet<T>::gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (fused()) {
+      const auto& d = config_.input_dim;
+      check_input_(x);
+      const auto& cp = config_.conv_param;
+      const std::size_t N = x.shape(0), Hp = d[1] + 2 * cp.pad, Wp = d[2] + 2 * cp.pad;
+      const std::size_t oh = Hp - cp.filter_size + 1, ow = Wp - cp.filter_size + 1;
+      xpad_.resize({N, kernels::conv_direct_padded_size(d[0], Hp, Wp)}, false);
+      kernels::pad_images(x.data(), N, d[0], d[1], d[2], cp.pad, xpad_.data());
+      pooled_.resize({N, cp.filter_num, oh / 2, ow / 2}, false);
+      arg8_.resize(pooled_.size());
+      kernels::conv_relu_pool2_direct(xpad_.data(), N, d[0], Hp, Wp, conv1_->W.data(), conv1_->b.data(),
+                                      cp.filter_num, cp.filter_size, cp.filter_size, pooled_.data(), arg8_.data());
+      const Tensor<T>* h = &pooled_;
+      for (std::size_t i = 3; i < layers_.size(); ++i) h = &layers_[i].second->forward(*h, Mode::Train);
+      last_layer_.forward(*h, t);
+      const Tensor<T>* dout = &last_layer_.backward(T(1));
+      for (std::size_t i = layers_.size(); i-- > 3;) dout = &layers_[i].second->backward(*dout);
+      kernels::conv_relu_pool2_direct_backward(xpad_.data(), N, d[0], Hp, Wp, cp.filter_num, cp.filter_size,
+                                               cp.filter_size, pooled_.data(), arg8_.data(), dout->data(),
+                                               conv1_->dW.data(), conv1_->db.data());
+      return grads_;
+    }
+  }
   loss(x, t);
   return backward_();
 }

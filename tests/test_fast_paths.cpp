@@ -83,3 +83,33 @@ TEST(FastPaths, ThreadCountDoesNotChangeTheGradient) {
     for (std::size_t i = 0; i < g->size(); ++i) ASSERT_EQ((*g)[i], other[i]) << name << " " << i;
   }
 }
+
+TEST(FastPaths, FusedTrainingGradientMatchesLayerByLayer) {
+  for (ConvParam cp : {ConvParam{30, 5, 0, 1}, ConvParam{7, 3, 1, 1}}) {
+    SimpleConvNetConfig cfg;
+    cfg.conv_param = cp;
+    cfg.weight_init_std = 0.1;
+    SimpleConvNet<float> fused(cfg), layered(cfg);
+    layered.set_fused(false);
+    ASSERT_TRUE(fused.fused());
+    ASSERT_FALSE(layered.fused());
+    RandomState rng(31);
+    for (const char* bn : {"b1", "b2"}) {
+      for (auto& v : fused.params()[bn]) v = float(0.1 * rng.randn());
+      layered.params()[bn] = fused.params()[bn];
+    }
+    auto x = cast<float>(test::random_tensor({12, 1, 28, 28}, rng));
+    std::vector<std::int32_t> t(12);
+    for (int i = 0; i < 12; ++i) t[i] = (i * 7) % 10;
+    const auto& gf = fused.gradient(x, t);
+    const auto& gl = layered.gradient(x, t);
+    for (const auto& [name, g] : gl) {
+      double scale = 0;
+      for (float v : *g) scale = std::max(scale, double(std::fabs(v)));
+      ASSERT_GT(scale, 0.0) << name;
+      const Tensor<float>& f = gf[name];
+      for (std::size_t i = 0; i < g->size(); ++i)
+        ASSERT_NEAR(f[i], (*g)[i], 1e-4 * scale) << name << " at " << i;
+    }
+  }
+}

@@ -77,6 +77,12 @@ class SimpleConvNet {
   const SimpleConvNetConfig& config() const { return config_; }
   T last_loss() const { return last_layer_.loss(); }
 
+  // float, stride 1: gradient() runs Conv1 -> Relu1 -> Pool1 as one fused
+  // direct kernel (forward and backward), tested against the layers; those
+  // three layers' own caches are then not filled. Off: layer by layer.
+  void set_fused(bool on) { fused_ = on; }
+  bool fused() const;
+
   Convolution<T>& conv1() { return *conv1_; }
   Pooling<T>& pool1() { return *pool1_; }
   Affine<T>& affine1() { return *affine1_; }
@@ -84,6 +90,7 @@ class SimpleConvNet {
 
  private:
   void build_(RandomState& rng);
+  void check_input_(const Tensor<T>& x) const;
   const NamedTensors<T>& backward_();
   SimpleConvNetConfig config_;
   std::unique_ptr<Convolution<T>> conv1_;
@@ -96,7 +103,10 @@ class SimpleConvNet {
   std::vector<std::pair<std::string, Layer<T>*>> layers_;
   NamedTensors<T> params_, grads_;
   Tensor<T> batch_x_;  // accuracy()'s batch buffer
-  Tensor<T> pooled_;   // the fused evaluation path's Pool1 output
+  Tensor<T> pooled_;   // the fused paths' Pool1 output
+  Tensor<T> xpad_;     // the fused training path's zero-padded input
+  std::vector<std::uint8_t> arg8_;  // its window argmax (0..3)
+  bool fused_ = true;
   std::vector<std::int32_t> batch_t_;
 };
 

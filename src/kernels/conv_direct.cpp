@@ -63,3 +63,106 @@ std::vector<float> conv_direct_pack(const float* W, std::size_t FN, std::size_t 
 }
 
 }  // namespace convnet::kernels
+
+namespace convnet::kernels {
+
+void pad_images(const float* x, std::size_t N, std::size_t C, std::size_t H, std::size_t W, std::size_t pad,
+                float* xpad) {
+  const std::size_t Hp = H + 2 * pad, Wp = W + 2 * pad, per = conv_direct_padded_size(C, Hp, Wp);
+#pragma omp parallel for schedule(static) if (N * per >= kParallelMin)
+  for (std::size_t n = 0; n < N; ++n) {
+    float* dst = xpad + n * per;
+    if (pad) std::fill(dst, dst + per, 0.0f);
+    else std::fill(dst + C * Hp * Wp, dst + per, 0.0f);
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t r = 0; r < H; ++r)
+        std::copy_n(x + ((n * C + c) * H + r) * W, W, dst + (c * Hp + r + pad) * Wp + pad);
+  }
+}
+
+void conv_relu_pool2_direct(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
+                            const float* W, const float* b, std::size_t FN, std::size_t FH, std::size_t FW,
+                            float* pooled, std::uint8_t* arg) {
+  const std::size_t oh = Hp - FH + 1, ow = Wp - FW + 1, ph = oh / 2, pw = ow / 2;
+  const std::size_t per = conv_direct_padded_size(C, Hp, Wp);
+  const std::vector<float> packed = conv_direct_pack(W, FN, C * FH * FW);
+#pragma omp parallel if (N > 1)
+  {
+    std::vector<float> conv(FN * oh * ow);  // one image's conv output, in cache
+#pragma omp for schedule(static)
+    for (std::size_t n = 0; n < N; ++n) {
+      conv_direct_image(xpad + n * per, C, Hp, Wp, packed.data(), b, FN, FH, FW, conv.data());
+      float* o = pooled + n * FN * ph * pw;
+      std::uint8_t* a = arg ? arg + n * FN * ph * pw : nullptr;
+      for (std::size_t f = 0; f < FN; ++f) {
+        const float* c = conv.data() + f * oh * ow;
+        for (std::size_t y = 0; y < ph; ++y)
+          for (std::size_t xx = 0; xx < pw; ++xx) {
+            const float* r0 = c + 2 * y * ow + 2 * xx;
+            const float v[4] = {r0[0], r0[1], r0[ow], r0[ow + 1]};
+            // First maximum in window order, as np.argmax; ReLU after the max
+            // (it is monotone, so relu(max) == max(relu)).
+            std::uint8_t bi = 0;
+            for (std::uint8_t i = 1; i < 4; ++i)
+              if (v[i] > v[bi]) bi = i;
+            const std::size_t k = (f * ph + y) * pw + xx;
+            o[k] = v[bi] <= 0.0f ? 0.0f : v[bi];
+            if (a) a[k] = bi;
+          }
+      }
+    }
+  }
+}
+
+void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp,
+                                     std::size_t Wp, std::size_t FN, std::size_t FH, std::size_t FW,
+                                     const float* pooled, const std::uint8_t* arg, const float* dpooled,
+                                     float* dW, float* db) {
+  const std::size_t oh = Hp - FH + 1, ow = Wp - FW + 1, ph = oh / 2, pw = ow / 2;
+  const std::size_t per = conv_direct_padded_size(C, Hp, Wp);
+  const std::size_t stride = (ow + kLanes - 1) / kLanes * kLanes;  // dconv rows padded with zeros
+  // Parallel over filters, images in order inside: each dW[f] is summed in
+  // the same order whatever the thread count.
+#pragma omp parallel if (N * FN * oh * ow >= kParallelMin)
+  {
+    std::vector<float> dconv(oh * stride + kLanes, 0.0f);
+#pragma omp for schedule(static)
+    for (std::size_t f = 0; f < FN; ++f) {
+      float* dwf = dW + f * C * FH * FW;
+      std::fill(dwf, dwf + C * FH * FW, 0.0f);
+      float dbf = 0.0f;
+      for (std::size_t n = 0; n < N; ++n) {
+        // dconv: the pooled gradient routed to each window's argmax, where
+        // the ReLU passed it (pooled > 0); zero elsewhere.
+        std::fill(dconv.begin(), dconv.end(), 0.0f);
+        const std::size_t base = (n * FN + f) * ph * pw;
+        for (std::size_t y = 0; y < ph; ++y)
+          for (std::size_t xx = 0; xx < pw; ++xx) {
+            const std::size_t k = base + y * pw + xx;
+            if (!(pooled[k] > 0.0f)) continue;
+            const std::uint8_t a = arg[k];
+            dconv[(2 * y + (a >> 1)) * stride + 2 * xx + (a & 1)] = dpooled[k];
+            dbf += dpooled[k];
+          }
+        // dW[f, c, ky, kx] += Σ_y Σ_x dconv[y, x] · x[c, y+ky, x+kx]
+        const float* img = xpad + n * per;
+        for (std::size_t c = 0; c < C; ++c)
+          for (std::size_t ky = 0; ky < FH; ++ky)
+            for (std::size_t kx = 0; kx < FW; ++kx) {
+              v16 acc = v16{};
+              for (std::size_t y = 0; y < oh; ++y) {
+                const float* in = img + (c * Hp + y + ky) * Wp + kx;
+                const float* d = dconv.data() + y * stride;
+                for (std::size_t x0 = 0; x0 < ow; x0 += kLanes) acc += load16(d + x0) * load16(in + x0);
+              }
+              float s = 0.0f;
+              for (std::size_t i = 0; i < kLanes; ++i) s += acc[i];
+              dwf[(c * FH + ky) * FW + kx] += s;
+            }
+      }
+      db[f] = dbf;
+    }
+  }
+}
+
+}  // namespace convnet::kernels

@@ -85,3 +85,21 @@ void conv_direct_image(const float* in, std::size_t C, std::size_t Hp, std::size
 std::vector<float> conv_direct_pack(const float* W, std::size_t FN, std::size_t taps);
 std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t Wp);
 }  // namespace convnet::kernels
+
+namespace convnet::kernels {
+// The fused Conv1 -> Relu1 -> Pool1 of SimpleConvNet for float, stride 1,
+// 2x2/2 pooling: images first copied into zero-padded planes with slack
+// (pad_images; conv_direct_padded_size floats per image).
+void pad_images(const float* x, std::size_t N, std::size_t C, std::size_t H, std::size_t W, std::size_t pad,
+                float* xpad);
+// pooled (N, FN, oh/2, ow/2); arg (same shape, may be null): 0..3, the
+// window position (dy*2+dx) of the first maximum.
+void conv_relu_pool2_direct(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
+                            const float* W, const float* b, std::size_t FN, std::size_t FH, std::size_t FW,
+                            float* pooled, std::uint8_t* arg);
+// dW (FN, C, FH, FW) and db (FN) from the pooled gradient.
+void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp,
+                                     std::size_t Wp, std::size_t FN, std::size_t FH, std::size_t FW,
+                                     const float* pooled, const std::uint8_t* arg, const float* dpooled,
+                                     float* dW, float* db);
+}  // namespace convnet::kernels
