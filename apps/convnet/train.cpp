@@ -25,7 +25,7 @@ struct TrainArgs {
   int threads = 0;
   bool quiet = false;
   bool numpy_compatible = false;
-  std::string plot, loss_plot, metrics, save, timings;
+  std::string plot, loss_plot, metrics, save, timings, losses;
 };
 
 std::string metrics_csv(const std::vector<EvalRecord>& evals) {
@@ -42,7 +42,7 @@ int run_train(const TrainArgs& a) {
   // Fail before training, not after it, on outputs that cannot be written.
   for (auto [opt, path] : {std::pair{"--plot", &a.plot}, {"--loss-plot", &a.loss_plot},
                            {"--metrics", &a.metrics}, {"--save", &a.save},
-                           {"--timings", &a.timings}})
+                           {"--timings", &a.timings}, {"--losses", &a.losses}})
     if (!path->empty()) check_output_path(opt, *path);
   if (a.eval_interval && a.print_interval % a.eval_interval)
     throw Error("--print-interval " + std::to_string(a.print_interval) + " must be a multiple of --eval-interval " +
@@ -113,6 +113,11 @@ int run_train(const TrainArgs& a) {
     plot_png(a.loss_plot, c);
   }
   if (!a.save.empty()) save_model(a.save, network);
+  if (!a.losses.empty()) {
+    std::string text;
+    for (double l : trainer.train_loss_list()) text += python_float(l) + "\n";
+    write_file_atomic(a.losses, text);
+  }
   if (!a.timings.empty()) {
     const std::size_t evals = trainer.evals().size();
     std::ostringstream js;
@@ -163,6 +168,7 @@ void add_train(CLI::App& app, Runner& run) {
   cmd->add_option("--plot", a.plot, "Write the accuracy chart (In [16]) to this PNG");
   cmd->add_option("--loss-plot", a.loss_plot, "Write the training-loss chart to this PNG");
   cmd->add_option("--metrics", a.metrics, "Write one CSV row per evaluation: iter,loss,accr_train,accr_test,seconds");
+  cmd->add_option("--losses", a.losses, "Write every iteration's training loss, one per line (train_loss_list)");
   cmd->add_option("--timings", a.timings, "Write training/evaluation seconds and image counts to this JSON file");
   cmd->add_option("--save", a.save, "Save W1..b3 and the architecture to this .npz (numpy.load reads it)");
   cmd->callback([&run]() {
