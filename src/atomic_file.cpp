@@ -21,7 +21,7 @@ namespace {
 std::string errno_text(int err) { return std::strerror(err); }
 
 [[noreturn]] void fail(const std::string& path, const std::string& reason) {
-  throw Error(path + ": cannot write: " + reason);
+  throw IoError(path + ": cannot write: " + reason);
 }
 
 // "dir/name" -> {"dir", "name"}; "name" -> {".", "name"}; "/name" -> {"/", "name"}.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace convnet {
 
@@ -23,7 +24,7 @@ Trainer<T>::Trainer(SimpleConvNet<T>& net, Optimizer<T>& optimizer, const Datase
       throw Error("train: a label is " + std::to_string(d->num_classes() - 1) + " but the network has " +
                   std::to_string(classes) + " outputs (labels must be 0.." + std::to_string(classes - 1) + ")");
   batch_mask_.resize(opt_.batch_size);
-  losses_.reserve(opt_.iters);
+  losses_.reserve(std::min<std::size_t>(opt_.iters, std::size_t(1) << 24));
 }
 
 namespace {
@@ -80,16 +81,37 @@ void Trainer<T>::run(const std::function<void(std::size_t, double)>& on_step,
   const auto start = clock::now() - std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds_));
   while (iter_ < opt_.iters) {
     const double loss = step();
-    if (on_step) on_step(iter_, loss);
-    if (opt_.eval_interval && iter_ % opt_.eval_interval == 0) {
+    if (opt_.eval_interval && iter_ % opt_.eval_interval == 0 && std::isfinite(loss)) {
       EvalRecord r = evaluate();
       r.seconds = std::chrono::duration<double>(clock::now() - start).count();
       evals_.push_back(r);
       if (on_eval) on_eval(r);
     }
     seconds_ = std::chrono::duration<double>(clock::now() - start).count();
+    // After the evaluation: a checkpoint taken here holds it.
+    if (on_step) on_step(iter_, loss);
     if (stop && stop()) break;
   }
+}
+
+template <class T>
+TrainerState Trainer<T>::state() const {
+  return {iter_, losses_, evals_, train_seconds_, eval_seconds_, seconds_, rng_.state()};
+}
+
+template <class T>
+void Trainer<T>::restore(const TrainerState& s) {
+  if (s.losses.size() != s.iter)
+    throw Error("train: a state at iteration " + std::to_string(s.iter) + " must hold as many losses, not " +
+                std::to_string(s.losses.size()));
+  rng_.set_state(s.rng);
+  iter_ = s.iter;
+  losses_ = s.losses;
+  losses_.reserve(std::max(opt_.iters, s.iter));
+  evals_ = s.evals;
+  train_seconds_ = s.train_seconds;
+  eval_seconds_ = s.eval_seconds;
+  seconds_ = s.seconds;
 }
 
 template class Trainer<float>;

@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   }
   try {
     return run ? run() : 0;
+  } catch (const convnet::IoError& e) {
+    std::fprintf(stderr, "convnet: error: %s\n", e.what());
+    return 1;
   } catch (const convnet::Error& e) {
     std::fprintf(stderr, "convnet: error: %s\n", e.what());
     return 2;

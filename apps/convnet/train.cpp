@@ -1,6 +1,11 @@
 // convnet train: notebook In [10]-In [16] — load MNIST, build SimpleConvNet,
-// train with Adam, print the accuracy lines, plot, save.
+// train with Adam, print the accuracy lines, plot, save. Plus what a long
+// run needs: checkpoints and exact resume, a clean stop on SIGINT/SIGTERM,
+// and a stop with a clear message when the loss diverges.
+#include <unistd.h>
+
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <sstream>
 
@@ -26,6 +31,28 @@ struct TrainArgs {
   bool quiet = false;
   bool numpy_compatible = false;
   std::string plot, loss_plot, metrics, save, timings, losses;
+  std::string checkpoint, resume;
+  std::size_t checkpoint_every = 0;
+};
+
+// SIGINT / SIGTERM: the first asks for a clean stop after the current
+// iteration; a second one exits at once, writing nothing.
+volatile std::sig_atomic_t g_signal = 0;
+extern "C" void on_signal(int sig) {
+  if (g_signal) _exit(128 + sig);
+  g_signal = sig;
+}
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Training diverged: exit 1 (not bad input), nothing written.
+struct Diverged : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 std::string metrics_csv(const std::vector<EvalRecord>& evals) {
@@ -37,57 +64,143 @@ std::string metrics_csv(const std::vector<EvalRecord>& evals) {
   return os.str();
 }
 
+RunOptions run_options(const TrainArgs& a) {
+  RunOptions r;
+  r.config.input_dim = {1, 28, 28};  // replaced by the data's image size
+  r.config.conv_param = {a.filters, a.filter_size, a.pad, a.stride};
+  r.config.hidden_size = a.hidden;
+  r.config.output_size = 10;
+  r.config.weight_init_std = a.weight_init_std;
+  r.config.seed = a.seed;
+  r.optimizer = a.optimizer;
+  r.lr = a.lr;
+  r.batch_size = a.batch_size;
+  r.iters = a.iters;
+  r.eval_interval = a.eval_interval;
+  r.train_size = a.train_size;
+  r.test_size = a.test_size;
+  r.float64 = a.numpy_compatible;
+  return r;
+}
+
+// The checkpoint's options, with --iters (a new target) taken from the
+// command line; an option given explicitly that contradicts it is refused.
+RunOptions reconcile(const RunOptions& cli, const RunOptions& saved, const CLI::App& cmd, const std::string& file) {
+  auto check = [&](const char* opt, const std::string& given, const std::string& stored) {
+    if (cmd.count(opt) && given != stored)
+      throw Error("--resume " + file + ": " + opt + " " + given + " contradicts the checkpoint's " + stored);
+  };
+  auto str = [](auto v) { return std::to_string(v); };
+  const auto& c = cli.config;
+  const auto& s = saved.config;
+  check("--filters", str(c.conv_param.filter_num), str(s.conv_param.filter_num));
+  check("--filter-size", str(c.conv_param.filter_size), str(s.conv_param.filter_size));
+  check("--pad", str(c.conv_param.pad), str(s.conv_param.pad));
+  check("--stride", str(c.conv_param.stride), str(s.conv_param.stride));
+  check("--hidden", str(c.hidden_size), str(s.hidden_size));
+  check("--weight-init-std", python_float(c.weight_init_std), python_float(s.weight_init_std));
+  check("--seed", str(c.seed), str(s.seed));
+  check("--optimizer", cli.optimizer, saved.optimizer);
+  check("--lr", python_float(cli.lr), python_float(saved.lr));
+  check("--batch-size", str(cli.batch_size), str(saved.batch_size));
+  check("--eval-interval", str(cli.eval_interval), str(saved.eval_interval));
+  check("--train-size", str(cli.train_size), str(saved.train_size));
+  check("--test-size", str(cli.test_size), str(saved.test_size));
+  if (cmd.count("--numpy-compatible") && !saved.float64)
+    throw Error("--resume " + file + ": --numpy-compatible contradicts the checkpoint's float32 run");
+  RunOptions r = saved;
+  if (cmd.count("--iters")) r.iters = cli.iters;
+  return r;
+}
+
 template <class T>
-int run_train(const TrainArgs& a) {
-  // Fail before training, not after it, on outputs that cannot be written.
-  for (auto [opt, path] : {std::pair{"--plot", &a.plot}, {"--loss-plot", &a.loss_plot},
-                           {"--metrics", &a.metrics}, {"--save", &a.save},
-                           {"--timings", &a.timings}, {"--losses", &a.losses}})
-    if (!path->empty()) check_output_path(opt, *path);
+int run_train(const TrainArgs& a, RunOptions run, const NpzArchive* resume) {
   if (a.eval_interval && a.print_interval % a.eval_interval)
     throw Error("--print-interval " + std::to_string(a.print_interval) + " must be a multiple of --eval-interval " +
-                std::to_string(a.eval_interval) + " (the printed accuracies are the evaluation's)");
+                std::to_string(run.eval_interval) + " (the printed accuracies are the evaluation's)");
   set_num_threads(a.threads);
 
   // In [10], In [11]
   const Mnist mnist = load_mnist(a.data);
-  const Dataset x_train = mnist.train.head(a.train_size);
-  const Dataset x_test = mnist.test.head(a.test_size);
-  if (a.train_size > mnist.train.count || a.test_size > mnist.test.count)
+  if (run.train_size > mnist.train.count || run.test_size > mnist.test.count)
     throw Error("--train-size/--test-size: " + a.data + " holds " + std::to_string(mnist.train.count) + " training and " +
                 std::to_string(mnist.test.count) + " test images, fewer than asked for (0 = all)");
+  const Dataset x_train = mnist.train.head(run.train_size);
+  const Dataset x_test = mnist.test.head(run.test_size);
 
   // In [12], In [13]: np.random.seed(seed), then the network draws its weights.
-  RandomState rng(a.seed);
-  SimpleConvNetConfig cfg;
-  cfg.input_dim = {1, x_train.rows, x_train.cols};
-  cfg.conv_param = {a.filters, a.filter_size, a.pad, a.stride};
-  cfg.hidden_size = a.hidden;
-  cfg.output_size = 10;
-  cfg.weight_init_std = a.weight_init_std;
-  cfg.seed = a.seed;
-  SimpleConvNet<T> network(cfg, rng);
-  auto optimizer = make_optimizer<T>(a.optimizer, a.lr);
+  RandomState rng(run.config.seed);
+  run.config.input_dim = {1, x_train.rows, x_train.cols};
+  SimpleConvNet<T> network(run.config, rng);
+  auto optimizer = make_optimizer<T>(run.optimizer, run.lr);
 
   // In [14], In [15]
   TrainOptions to;
-  to.iters = a.iters;
-  to.batch_size = a.batch_size;
-  to.eval_interval = a.eval_interval;
+  to.iters = run.iters;
+  to.batch_size = run.batch_size;
+  to.eval_interval = run.eval_interval;
   Trainer<T> trainer(network, *optimizer, x_train, x_test, to, rng);
-  ProgressBar bar(a.iters, !a.quiet && is_terminal(2));
-  trainer.run([&](std::size_t i, double loss) { bar.update(i, loss); },
-              [&](const EvalRecord& r) {
-                if (a.quiet || !a.print_interval || r.iter % a.print_interval) return;
-                bar.clear();
-                std::printf("iter: %zu. accr_train=%s, accr_test=%s\n", r.iter, python_float(r.accr_train).c_str(),
-                            python_float(r.accr_test).c_str());
-                std::fflush(stdout);
-              });
+  if (resume) {
+    restore_checkpoint(*resume, a.resume, network, *optimizer, trainer);
+    if (trainer.iter() > run.iters)
+      throw Error("--resume " + a.resume + ": the checkpoint is at iteration " + std::to_string(trainer.iter()) +
+                  ", past --iters " + std::to_string(run.iters));
+  }
+
+  auto write_checkpoint = [&] {
+    if (!a.checkpoint.empty()) save_checkpoint(a.checkpoint, run, network, *optimizer, trainer);
+  };
+  // A test hook for the resume test: die by SIGKILL after this iteration.
+  const char* kill_at = std::getenv("CONVNET_TEST_KILL_AFTER_ITER");
+  const std::size_t kill_after = kill_at ? std::size_t(std::strtoull(kill_at, nullptr, 10)) : 0;
+
+  install_signal_handlers();
+  ProgressBar bar(run.iters, !a.quiet && is_terminal(2));
+  bar.update(trainer.iter(), trainer.train_loss_list().empty() ? 0.0 : trainer.train_loss_list().back());
+  trainer.run(
+      [&](std::size_t i, double loss) {
+        if (!std::isfinite(loss)) {
+          // Name the layer whose parameters went bad, for the user to act on.
+          // Name the layer whose parameters went bad (non-finite, or else the
+          // largest in magnitude), for the user to act on.
+          std::string where, largest;
+          double top = -1;
+          const char* layer_of[] = {"Conv1", "Conv1", "Affine1", "Affine1", "Affine2", "Affine2"};
+          std::size_t k = 0;
+          for (const auto& [name, t] : network.params()) {
+            bool bad = false;
+            double mx = 0;
+            for (T v : *t) bad |= !std::isfinite(v), mx = std::max(mx, double(std::fabs(v)));
+            const std::string label = name + " (" + layer_of[k++] + ")";
+            if (bad) where += (where.empty() ? "" : ", ") + label;
+            if (mx > top) top = mx, largest = label;
+          }
+          bar.clear();
+          throw Diverged("train: iteration " + std::to_string(i) + ": the loss is " + python_float(loss) + "; " +
+                         (where.empty() ? "parameters grew to " + python_float(top) + " in " + largest
+                                        : "non-finite values in " + where) +
+                         " — training diverged (try a smaller --lr); nothing was written");
+        }
+        bar.update(i, loss);
+        if (a.checkpoint_every && i % a.checkpoint_every == 0) write_checkpoint();
+        if (kill_after && i == kill_after) raise(SIGKILL);
+      },
+      [&](const EvalRecord& r) {
+        if (a.quiet || !a.print_interval || r.iter % a.print_interval) return;
+        bar.clear();
+        std::printf("iter: %zu. accr_train=%s, accr_test=%s\n", r.iter, python_float(r.accr_train).c_str(),
+                    python_float(r.accr_test).c_str());
+        std::fflush(stdout);
+      },
+      [] { return g_signal != 0; });
   bar.finish();
 
   // In [16], and the outputs asked for.
-  if (!a.metrics.empty()) write_file_atomic(a.metrics, metrics_csv(trainer.evals()));
+  std::vector<std::string> written;
+  auto wrote = [&](const std::string& path) { written.push_back(path); };
+  // The final state too, so a finished run can be extended with --iters.
+  if (!a.checkpoint.empty()) write_checkpoint(), wrote(a.checkpoint);
+  if (!a.metrics.empty()) write_file_atomic(a.metrics, metrics_csv(trainer.evals())), wrote(a.metrics);
   if (!a.plot.empty()) {
     Chart c;
     c.title = "accuracy";
@@ -101,6 +214,7 @@ int run_train(const TrainArgs& a) {
     }
     c.series = {tr, te};
     plot_png(a.plot, c);
+    wrote(a.plot);
   }
   if (!a.loss_plot.empty()) {
     Chart c;
@@ -111,25 +225,36 @@ int run_train(const TrainArgs& a) {
     for (std::size_t i = 0; i < s.y.size(); ++i) s.x.push_back(double(i + 1));
     c.series = {s};
     plot_png(a.loss_plot, c);
+    wrote(a.loss_plot);
   }
-  if (!a.save.empty()) save_model(a.save, network);
+  if (!a.save.empty()) save_model(a.save, network), wrote(a.save);
   if (!a.losses.empty()) {
     std::string text;
     for (double l : trainer.train_loss_list()) text += python_float(l) + "\n";
     write_file_atomic(a.losses, text);
+    wrote(a.losses);
   }
   if (!a.timings.empty()) {
     const std::size_t evals = trainer.evals().size();
     std::ostringstream js;
-    js << "{\"iters\": " << trainer.iter() << ", \"batch_size\": " << a.batch_size
+    js << "{\"iters\": " << trainer.iter() << ", \"batch_size\": " << run.batch_size
        << ", \"train_seconds\": " << python_float(trainer.train_seconds())
        << ", \"eval_seconds\": " << python_float(trainer.eval_seconds())
        << ", \"total_seconds\": " << python_float(trainer.train_seconds() + trainer.eval_seconds())
-       << ", \"train_images\": " << trainer.iter() * a.batch_size
+       << ", \"train_images\": " << trainer.iter() * run.batch_size
        << ", \"eval_images\": " << evals * (x_train.count + x_test.count) << ", \"threads\": " << num_threads()
        << ", \"dtype\": \"" << (sizeof(T) == 4 ? "float32" : "float64") << "\", \"blas\": \"" << blas_info()
        << "\"}\n";
     write_file_atomic(a.timings, js.str());
+    wrote(a.timings);
+  }
+  if (g_signal) {
+    std::string list;
+    for (const auto& w : written) list += (list.empty() ? "" : ", ") + w;
+    std::fprintf(stderr, "convnet: %s: stopped after iteration %zu of %zu%s%s\n",
+                 g_signal == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)", trainer.iter(), run.iters,
+                 list.empty() ? "" : "; wrote ", list.c_str());
+    return 128 + int(g_signal);
   }
   return 0;
 }
@@ -171,9 +296,32 @@ void add_train(CLI::App& app, Runner& run) {
   cmd->add_option("--losses", a.losses, "Write every iteration's training loss, one per line (train_loss_list)");
   cmd->add_option("--timings", a.timings, "Write training/evaluation seconds and image counts to this JSON file");
   cmd->add_option("--save", a.save, "Save W1..b3 and the architecture to this .npz (numpy.load reads it)");
-  cmd->callback([&run]() {
-    run = [] {
-      return a.numpy_compatible ? run_train<double>(a) : run_train<float>(a);
+  cmd->add_option("--checkpoint", a.checkpoint, "Write a checkpoint (everything needed to resume) to this file");
+  cmd->add_option("--checkpoint-every", a.checkpoint_every, "Checkpoint every N iterations (0 = only at the end or when stopped)")
+      ->check(nonnegative_int());
+  cmd->add_option("--resume", a.resume, "Continue the run saved in this checkpoint, exactly");
+  cmd->callback([&run, cmd]() {
+    run = [cmd] {
+      // Fail before training, not after it, on outputs that cannot be written.
+      for (auto [opt, path] : {std::pair{"--plot", &a.plot}, {"--loss-plot", &a.loss_plot}, {"--metrics", &a.metrics},
+                               {"--save", &a.save}, {"--timings", &a.timings}, {"--losses", &a.losses},
+                               {"--checkpoint", &a.checkpoint}})
+        if (!path->empty()) check_output_path(opt, *path);
+      if (a.checkpoint_every && a.checkpoint.empty())
+        throw Error("--checkpoint-every " + std::to_string(a.checkpoint_every) + " needs --checkpoint FILE");
+      RunOptions options = run_options(a);
+      NpzArchive saved;
+      if (!a.resume.empty()) {
+        saved = read_checkpoint(a.resume);
+        options = reconcile(options, checkpoint_options(saved, a.resume), *cmd, a.resume);
+      }
+      const NpzArchive* resume = a.resume.empty() ? nullptr : &saved;
+      try {
+        return options.float64 ? run_train<double>(a, options, resume) : run_train<float>(a, options, resume);
+      } catch (const Diverged& e) {
+        std::fprintf(stderr, "convnet: error: %s\n", e.what());
+        return 1;
+      }
     };
   });
 }

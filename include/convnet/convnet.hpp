@@ -22,3 +22,4 @@
 #include "convnet/image.hpp"
 #include "convnet/atomic_file.hpp"
 #include "convnet/model.hpp"
+#include "convnet/checkpoint.hpp"

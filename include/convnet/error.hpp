@@ -14,6 +14,13 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A failure of the machine rather than of the input: a full disk, an
+// unwritable file. The CLI exits 1 for these, 2 for other Errors.
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
 // "(2, 1, 4, 4)" — shapes written as NumPy prints them.
 inline std::string shape_str(const std::vector<std::size_t>& shape) {
   std::string s = "(";

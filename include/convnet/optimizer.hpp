@@ -15,6 +15,9 @@ class Optimizer {
   virtual ~Optimizer() = default;
   virtual void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) = 0;
   virtual std::string name() const = 0;
+  // Creates the per-parameter state (zeros) now rather than at the first
+  // update, so a checkpoint can be restored into it.
+  virtual void prepare(const NamedTensors<T>& params) { (void)params; }
   // The optimizer's per-parameter state (e.g. "m/W1", "v/W1"), for checkpoints.
   virtual std::vector<std::pair<std::string, Tensor<T>*>> state() { return {}; }
   // Step counter (Adam's iter); 0 for optimizers without one.
@@ -46,6 +49,7 @@ class Momentum : public Optimizer<T> {
   explicit Momentum(T lr = T(0.01), T momentum = T(0.9)) : lr(lr), momentum(momentum) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "momentum"; }
+  void prepare(const NamedTensors<T>& params) override { this->ensure_(v, params); }
   std::vector<std::pair<std::string, Tensor<T>*>> state() override;
   T lr, momentum;
   std::vector<Tensor<T>> v;
@@ -59,6 +63,7 @@ class Nesterov : public Optimizer<T> {
   explicit Nesterov(T lr = T(0.01), T momentum = T(0.9)) : lr(lr), momentum(momentum) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "nesterov"; }
+  void prepare(const NamedTensors<T>& params) override { this->ensure_(v, params); }
   std::vector<std::pair<std::string, Tensor<T>*>> state() override;
   T lr, momentum;
   std::vector<Tensor<T>> v;
@@ -71,6 +76,7 @@ class AdaGrad : public Optimizer<T> {
   explicit AdaGrad(T lr = T(0.01)) : lr(lr) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "adagrad"; }
+  void prepare(const NamedTensors<T>& params) override { this->ensure_(h, params); }
   std::vector<std::pair<std::string, Tensor<T>*>> state() override;
   T lr;
   std::vector<Tensor<T>> h;
@@ -83,6 +89,7 @@ class RMSprop : public Optimizer<T> {
   explicit RMSprop(T lr = T(0.01), T decay_rate = T(0.99)) : lr(lr), decay_rate(decay_rate) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "rmsprop"; }
+  void prepare(const NamedTensors<T>& params) override { this->ensure_(h, params); }
   std::vector<std::pair<std::string, Tensor<T>*>> state() override;
   T lr, decay_rate;
   std::vector<Tensor<T>> h;
@@ -99,6 +106,10 @@ class Adam : public Optimizer<T> {
       : lr(lr), beta1(beta1), beta2(beta2) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "adam"; }
+  void prepare(const NamedTensors<T>& params) override {
+    this->ensure_(m, params);
+    this->ensure_(v, params);
+  }
   std::vector<std::pair<std::string, Tensor<T>*>> state() override;
   T lr, beta1, beta2;
   std::vector<Tensor<T>> m, v;

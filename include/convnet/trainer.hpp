@@ -31,6 +31,16 @@ struct EvalRecord {
   double seconds = 0;     // wall time since training started
 };
 
+// Everything of a Trainer that a checkpoint must carry to continue exactly.
+struct TrainerState {
+  std::size_t iter = 0;
+  std::vector<double> losses;
+  std::vector<EvalRecord> evals;
+  double train_seconds = 0, eval_seconds = 0;
+  double seconds = 0;  // wall time of the run so far
+  RandomState::State rng;
+};
+
 template <class T>
 class Trainer {
  public:
@@ -45,13 +55,16 @@ class Trainer {
   double accuracy(const Dataset& d);
   EvalRecord evaluate();
 
-  // Runs until options.iters; on_step after every iteration, on_eval after
-  // every evaluation; stop() is polled after each iteration (e.g. a signal).
+  // Runs until options.iters; on_eval after every evaluation, then on_step
+  // after every iteration (its evaluation included); stop() is polled after
+  // each iteration (e.g. a signal). A non-finite loss skips the evaluation.
   void run(const std::function<void(std::size_t iter, double loss)>& on_step = nullptr,
            const std::function<void(const EvalRecord&)>& on_eval = nullptr,
            const std::function<bool()>& stop = nullptr);
 
   std::size_t iter() const { return iter_; }
+  TrainerState state() const;
+  void restore(const TrainerState& s);
   const std::vector<double>& train_loss_list() const { return losses_; }
   const std::vector<EvalRecord>& evals() const { return evals_; }
   const TrainOptions& options() const { return opt_; }
