@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "kernels/kernels.hpp"
+
 namespace convnet {
 
 template <class T>
@@ -129,7 +131,7 @@ void Adam<T>::update(const NamedTensors<T>& params, const NamedTensors<T>& grads
     T* mk = m[k].data();
     T* vk = v[k].data();
     const std::size_t n = m[k].size();
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= kernels::kParallelMin)
     for (std::size_t i = 0; i < n; ++i) {
       mk[i] += one_m_b1 * (g[i] - mk[i]);
       vk[i] += one_m_b2 * (g[i] * g[i] - vk[i]);

@@ -100,8 +100,20 @@ const Tensor<T>& SimpleConvNet<T>::predict(const Tensor<T>& x, Mode mode) {
     const auto& cp = config_.conv_param;
     const kernels::ConvGeom g{x.shape(0), d[0], d[1], d[2], cp.filter_size, cp.filter_size, cp.stride, cp.pad};
     pooled_.resize({g.N, cp.filter_num, g.out_h() / 2, g.out_w() / 2}, false);
-    kernels::conv_relu_pool2_forward(g, x.data(), conv1_->W.data(), conv1_->b.data(), cp.filter_num,
-                                     pooled_.data());
+    bool done = false;
+    if constexpr (std::is_same_v<T, float>) {
+      if (cp.stride == 1) {  // the direct kernel
+        const std::size_t Hp = d[1] + 2 * cp.pad, Wp = d[2] + 2 * cp.pad;
+        xpad_.resize({g.N, kernels::conv_direct_padded_size(d[0], Hp, Wp)}, false);
+        kernels::pad_images(x.data(), g.N, d[0], d[1], d[2], cp.pad, xpad_.data());
+        kernels::conv_relu_pool2_direct(xpad_.data(), g.N, d[0], Hp, Wp, conv1_->W.data(), conv1_->b.data(),
+                                        cp.filter_num, cp.filter_size, cp.filter_size, pooled_.data(), nullptr);
+        done = true;
+      }
+    }
+    if (!done)
+      kernels::conv_relu_pool2_forward(g, x.data(), conv1_->W.data(), conv1_->b.data(), cp.filter_num,
+                                       pooled_.data());
     h = &pooled_;
     first = 3;  // continue at Affine1
   }

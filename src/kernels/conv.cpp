@@ -3,7 +3,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <type_traits>
 #include <vector>
 
 #include "kernels.hpp"
@@ -29,30 +28,13 @@ void conv_relu_pool2_forward(const ConvGeom& g, const T* x, const T* W, const T*
   const std::size_t ph = oh / 2, pw = ow / 2;
   ConvGeom g1 = g;
   g1.N = 1;
-  // float, stride 1: the direct kernel; otherwise im2col + GEMM per image.
-  constexpr bool is_float = std::is_same_v<T, float>;
-  const bool direct = is_float && g.stride == 1;
-  const std::size_t Hp = g.H + 2 * g.pad, Wp = g.W + 2 * g.pad;
-  std::vector<float> packed;
-  if constexpr (is_float)
-    if (direct) packed = conv_direct_pack(W, FN, K);
 #pragma omp parallel if (g.N > 1)
   {
     // Per-thread scratch, sized once per call.
-    std::vector<T> col(direct ? 0 : P * K), conv(FN * P);
-    std::vector<float> padded(direct ? conv_direct_padded_size(g.C, Hp, Wp) : 0, 0.0f);
+    std::vector<T> col(P * K), conv(FN * P);
 #pragma omp for schedule(static)
     for (std::size_t n = 0; n < g.N; ++n) {
-      const T* xn = x + n * g.C * g.H * g.W;
-      if constexpr (is_float) {
-        if (direct) {
-          for (std::size_t c = 0; c < g.C; ++c)
-            for (std::size_t r = 0; r < g.H; ++r)
-              std::copy_n(xn + (c * g.H + r) * g.W, g.W, padded.data() + (c * Hp + r + g.pad) * Wp + g.pad);
-          conv_direct_image(padded.data(), g.C, Hp, Wp, packed.data(), b, FN, g.fh, g.fw, conv.data());
-        }
-      }
-      if (!direct) conv_forward_image(g1, xn, W, b, FN, col.data(), conv.data());
+      conv_forward_image(g1, x + n * g.C * g.H * g.W, W, b, FN, col.data(), conv.data());
       T* o = out + n * FN * ph * pw;
       for (std::size_t f = 0; f < FN; ++f) {
         const T* c = conv.data() + f * P;

@@ -3,6 +3,7 @@
 // added — no im2col matrix at all. Used by the fused evaluation forward; the
 // tests hold it to the im2col + GEMM reference.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -66,6 +67,61 @@ std::vector<float> conv_direct_pack(const float* W, std::size_t FN, std::size_t 
 
 namespace convnet::kernels {
 
+namespace {
+// dw[kx] += Σ_y Σ_x d[y, x] · in[y, x + kx] for kx < FWc: the dout vector is
+// loaded once for all FWc shifts, the accumulators stay in registers.
+template <int FWc>
+inline void correlate_row(const float* d, std::size_t dstride, const float* in, std::size_t Wp, std::size_t oh,
+                          std::size_t ow, float* dw) {
+  v16 acc[FWc];
+  for (int k = 0; k < FWc; ++k) acc[k] = v16{};
+  for (std::size_t y = 0; y < oh; ++y) {
+    const float* dr = d + y * dstride;
+    const float* ir = in + y * Wp;
+    for (std::size_t x0 = 0; x0 < ow; x0 += kLanes) {
+      const v16 dv = load16(dr + x0);
+      for (int k = 0; k < FWc; ++k) acc[k] += dv * load16(ir + x0 + std::size_t(k));
+    }
+  }
+  for (int k = 0; k < FWc; ++k) {
+    float s = 0.0f;
+    for (std::size_t i = 0; i < kLanes; ++i) s += acc[k][i];
+    dw[k] += s;
+  }
+}
+}  // namespace
+
+namespace {
+typedef std::int32_t v16i __attribute__((vector_size(64)));
+
+// One row of 2x2/2 max pooling with ReLU over rows r0 and r0 + ow, 16
+// outputs at a time: even and odd columns split by a shuffle, the first
+// maximum in window order chosen by compares (as np.argmax, no branches):
+// the best of each row, the second row only where strictly larger.
+inline void relu_pool2_row(const float* r0, std::size_t ow, std::size_t pw, float* out, std::uint8_t* arg) {
+  const float* r1 = r0 + ow;
+  const v16i even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+  const v16i odd = even + 1;
+  for (std::size_t x0 = 0; x0 < pw; x0 += kLanes) {
+    const v16 a0 = load16(r0 + 2 * x0), b0 = load16(r0 + 2 * x0 + kLanes);
+    const v16 a1 = load16(r1 + 2 * x0), b1 = load16(r1 + 2 * x0 + kLanes);
+    const v16 v0 = __builtin_shuffle(a0, b0, even), v1 = __builtin_shuffle(a0, b0, odd);
+    const v16 v2 = __builtin_shuffle(a1, b1, even), v3 = __builtin_shuffle(a1, b1, odd);
+    const v16i c1 = v1 > v0, c3 = v3 > v2;  // -1 where true
+    const v16 m01 = c1 ? v1 : v0, m23 = c3 ? v3 : v2;
+    const v16i lower = m23 > m01;
+    const v16 m = lower ? m23 : m01;
+    const v16 r = m <= 0.0f ? v16{} : m;
+    const std::size_t n = std::min(kLanes, pw - x0);
+    std::memcpy(out + x0, &r, n * sizeof(float));
+    if (arg) {
+      const v16i idx = lower ? 2 - c3 : -c1;  // window position dy*2+dx
+      for (std::size_t i = 0; i < n; ++i) arg[x0 + i] = std::uint8_t(idx[i]);
+    }
+  }
+}
+}  // namespace
+
 void pad_images(const float* x, std::size_t N, std::size_t C, std::size_t H, std::size_t W, std::size_t pad,
                 float* xpad) {
   const std::size_t Hp = H + 2 * pad, Wp = W + 2 * pad, per = conv_direct_padded_size(C, Hp, Wp);
@@ -88,28 +144,17 @@ void conv_relu_pool2_direct(const float* xpad, std::size_t N, std::size_t C, std
   const std::vector<float> packed = conv_direct_pack(W, FN, C * FH * FW);
 #pragma omp parallel if (N > 1)
   {
-    std::vector<float> conv(FN * oh * ow);  // one image's conv output, in cache
+    std::vector<float> conv(FN * oh * ow + 2 * kLanes);  // one image's conv output (+ slack), in cache
 #pragma omp for schedule(static)
     for (std::size_t n = 0; n < N; ++n) {
       conv_direct_image(xpad + n * per, C, Hp, Wp, packed.data(), b, FN, FH, FW, conv.data());
       float* o = pooled + n * FN * ph * pw;
       std::uint8_t* a = arg ? arg + n * FN * ph * pw : nullptr;
-      for (std::size_t f = 0; f < FN; ++f) {
-        const float* c = conv.data() + f * oh * ow;
-        for (std::size_t y = 0; y < ph; ++y)
-          for (std::size_t xx = 0; xx < pw; ++xx) {
-            const float* r0 = c + 2 * y * ow + 2 * xx;
-            const float v[4] = {r0[0], r0[1], r0[ow], r0[ow + 1]};
-            // First maximum in window order, as np.argmax; ReLU after the max
-            // (it is monotone, so relu(max) == max(relu)).
-            std::uint8_t bi = 0;
-            for (std::uint8_t i = 1; i < 4; ++i)
-              if (v[i] > v[bi]) bi = i;
-            const std::size_t k = (f * ph + y) * pw + xx;
-            o[k] = v[bi] <= 0.0f ? 0.0f : v[bi];
-            if (a) a[k] = bi;
-          }
-      }
+      for (std::size_t f = 0; f < FN; ++f)
+        for (std::size_t y = 0; y < ph; ++y) {
+          const std::size_t k = (f * ph + y) * pw;
+          relu_pool2_row(conv.data() + (f * oh + 2 * y) * ow, ow, pw, o + k, a ? a + k : nullptr);
+        }
     }
   }
 }
@@ -139,26 +184,24 @@ void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size
         for (std::size_t y = 0; y < ph; ++y)
           for (std::size_t xx = 0; xx < pw; ++xx) {
             const std::size_t k = base + y * pw + xx;
-            if (!(pooled[k] > 0.0f)) continue;
+            const float g = pooled[k] > 0.0f ? dpooled[k] : 0.0f;  // branch-free ReLU mask
             const std::uint8_t a = arg[k];
-            dconv[(2 * y + (a >> 1)) * stride + 2 * xx + (a & 1)] = dpooled[k];
-            dbf += dpooled[k];
+            dconv[(2 * y + (a >> 1)) * stride + 2 * xx + (a & 1)] = g;
+            dbf += g;
           }
         // dW[f, c, ky, kx] += Σ_y Σ_x dconv[y, x] · x[c, y+ky, x+kx]
         const float* img = xpad + n * per;
         for (std::size_t c = 0; c < C; ++c)
-          for (std::size_t ky = 0; ky < FH; ++ky)
-            for (std::size_t kx = 0; kx < FW; ++kx) {
-              v16 acc = v16{};
-              for (std::size_t y = 0; y < oh; ++y) {
-                const float* in = img + (c * Hp + y + ky) * Wp + kx;
-                const float* d = dconv.data() + y * stride;
-                for (std::size_t x0 = 0; x0 < ow; x0 += kLanes) acc += load16(d + x0) * load16(in + x0);
-              }
-              float s = 0.0f;
-              for (std::size_t i = 0; i < kLanes; ++i) s += acc[i];
-              dwf[(c * FH + ky) * FW + kx] += s;
-            }
+          for (std::size_t ky = 0; ky < FH; ++ky) {
+            float* dw = dwf + (c * FH + ky) * FW;
+            const float* in0 = img + (c * Hp + ky) * Wp;
+            if (FW == 5)
+              correlate_row<5>(dconv.data(), stride, in0, Wp, oh, ow, dw);
+            else if (FW == 3)
+              correlate_row<3>(dconv.data(), stride, in0, Wp, oh, ow, dw);
+            else
+              for (std::size_t kx = 0; kx < FW; ++kx) correlate_row<1>(dconv.data(), stride, in0 + kx, Wp, oh, ow, dw + kx);
+          }
       }
       db[f] = dbf;
     }
