@@ -19,8 +19,8 @@ class Tensor {
  public:
   Tensor() = default;
   // Zero-filled tensor of the given shape.
-  explicit Tensor(std::vector<std::size_t> shape) { resize(std::move(shape)); }
-  Tensor(std::initializer_list<std::size_t> shape) : Tensor(std::vector<std::size_t>(shape)) {}
+  explicit Tensor(const std::vector<std::size_t>& shape) { resize(shape); }
+  Tensor(std::initializer_list<std::size_t> shape) { resize(shape); }
 
   Tensor(const Tensor& o) : Tensor() { *this = o; }
   Tensor(Tensor&& o) noexcept { swap(o); }
@@ -43,28 +43,22 @@ class Tensor {
   }
 
   // Gives the tensor a new shape. Memory is reused when it is large enough,
-  // so a layer that resizes its buffers each step allocates only once.
+  // and the shape is only rewritten when it changes, so a layer that resizes
+  // its buffers every step allocates nothing after the first.
   // zero=true clears the contents; otherwise they are unspecified.
-  void resize(std::vector<std::size_t> shape, bool zero = true) {
-    if (shape.empty() || shape.size() > 4)
-      throw Error("Tensor: expected 1 to 4 dimensions, got " + std::to_string(shape.size()));
-    std::size_t n = 1;
-    for (auto d : shape) n *= d;
-    if (n > capacity_) {
-      data_.reset(static_cast<T*>(::operator new[](n * sizeof(T), std::align_val_t{64})));
-      capacity_ = n;
-    }
-    if (shape_ != shape) shape_ = std::move(shape);
-    size_ = n;
-    if (zero && n) std::memset(data_.get(), 0, n * sizeof(T));
+  void resize(const std::vector<std::size_t>& shape, bool zero = true) {
+    resize_(shape.begin(), shape.end(), zero);
+  }
+  void resize(std::initializer_list<std::size_t> shape, bool zero = true) {
+    resize_(shape.begin(), shape.end(), zero);
   }
   // Same data, new shape of the same size (NumPy's reshape of a C-order array).
-  void reshape(std::vector<std::size_t> shape) {
+  void reshape(const std::vector<std::size_t>& shape) {
     std::size_t n = 1;
     for (auto d : shape) n *= d;
     if (n != size_ || shape.empty() || shape.size() > 4)
       throw Error("Tensor: cannot reshape " + shape_str(shape_) + " into " + shape_str(shape));
-    shape_ = std::move(shape);
+    shape_ = shape;
   }
 
   T* data() { return data_.get(); }
@@ -85,6 +79,21 @@ class Tensor {
   void fill(T v) { std::fill(begin(), end(), v); }
 
  private:
+  template <class It>
+  void resize_(It first, It last, bool zero) {
+    const std::size_t nd = std::size_t(last - first);
+    if (nd == 0 || nd > 4) throw Error("Tensor: expected 1 to 4 dimensions, got " + std::to_string(nd));
+    std::size_t n = 1;
+    for (It it = first; it != last; ++it) n *= *it;
+    if (n > capacity_) {
+      data_.reset(static_cast<T*>(::operator new[](n * sizeof(T), std::align_val_t{64})));
+      capacity_ = n;
+    }
+    if (!std::equal(first, last, shape_.begin(), shape_.end())) shape_.assign(first, last);
+    size_ = n;
+    if (zero && n) std::memset(data_.get(), 0, n * sizeof(T));
+  }
+
   struct Free {
     void operator()(T* p) const { ::operator delete[](p, std::align_val_t{64}); }
   };

@@ -31,7 +31,9 @@ void conv_relu_pool2_forward(const ConvGeom& g, const T* x, const T* W, const T*
 #pragma omp parallel if (g.N > 1)
   {
     // Per-thread scratch, sized once per call.
-    std::vector<T> col(P * K), conv(FN * P);
+    static thread_local std::vector<T> col, conv;
+    col.resize(P * K);
+    conv.resize(FN * P);
 #pragma omp for schedule(static)
     for (std::size_t n = 0; n < g.N; ++n) {
       conv_forward_image(g1, x + n * g.C * g.H * g.W, W, b, FN, col.data(), conv.data());

@@ -54,13 +54,12 @@ void conv_direct_image(const float* in, std::size_t C, std::size_t Hp, std::size
 }
 
 // W (FN, C, FH, FW) -> blocks of 4 filters, each tap's 4 weights adjacent.
-std::vector<float> conv_direct_pack(const float* W, std::size_t FN, std::size_t taps) {
+void conv_direct_pack(const float* W, std::size_t FN, std::size_t taps, std::vector<float>& p) {
   const std::size_t FNp = (FN + kFilters - 1) / kFilters * kFilters;
-  std::vector<float> p(FNp * taps, 0.0f);
+  p.assign(FNp * taps, 0.0f);
   for (std::size_t f = 0; f < FN; ++f)
     for (std::size_t t = 0; t < taps; ++t)
       p[(f / kFilters) * kFilters * taps + t * kFilters + f % kFilters] = W[f * taps + t];
-  return p;
 }
 
 }  // namespace convnet::kernels
@@ -141,13 +140,18 @@ void conv_relu_pool2_direct(const float* xpad, std::size_t N, std::size_t C, std
                             float* pooled, std::uint8_t* arg) {
   const std::size_t oh = Hp - FH + 1, ow = Wp - FW + 1, ph = oh / 2, pw = ow / 2;
   const std::size_t per = conv_direct_padded_size(C, Hp, Wp);
-  const std::vector<float> packed = conv_direct_pack(W, FN, C * FH * FW);
+  // Scratch kept per thread between calls: no allocation once warm (the
+  // OpenMP team's threads persist).
+  static thread_local std::vector<float> packed;
+  conv_direct_pack(W, FN, C * FH * FW, packed);
+  const float* pk = packed.data();
 #pragma omp parallel if (N > 1)
   {
-    std::vector<float> conv(FN * oh * ow + 2 * kLanes);  // one image's conv output (+ slack), in cache
+    static thread_local std::vector<float> conv;
+    conv.resize(FN * oh * ow + 2 * kLanes);  // one image's conv output (+ slack), in cache
 #pragma omp for schedule(static)
     for (std::size_t n = 0; n < N; ++n) {
-      conv_direct_image(xpad + n * per, C, Hp, Wp, packed.data(), b, FN, FH, FW, conv.data());
+      conv_direct_image(xpad + n * per, C, Hp, Wp, pk, b, FN, FH, FW, conv.data());
       float* o = pooled + n * FN * ph * pw;
       std::uint8_t* a = arg ? arg + n * FN * ph * pw : nullptr;
       for (std::size_t f = 0; f < FN; ++f)
@@ -170,7 +174,8 @@ void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size
   // the same order whatever the thread count.
 #pragma omp parallel if (N * FN * oh * ow >= kParallelMin)
   {
-    std::vector<float> dconv(oh * stride + kLanes, 0.0f);
+    static thread_local std::vector<float> dconv;
+    dconv.resize(oh * stride + kLanes);
 #pragma omp for schedule(static)
     for (std::size_t f = 0; f < FN; ++f) {
       float* dwf = dW + f * C * FH * FW;

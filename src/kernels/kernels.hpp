@@ -82,7 +82,7 @@ namespace convnet::kernels {
 // `in` must hold conv_direct_padded_size floats (slack after the image).
 void conv_direct_image(const float* in, std::size_t C, std::size_t Hp, std::size_t Wp, const float* Wpacked,
                        const float* b, std::size_t FN, std::size_t FH, std::size_t FW, float* out);
-std::vector<float> conv_direct_pack(const float* W, std::size_t FN, std::size_t taps);
+void conv_direct_pack(const float* W, std::size_t FN, std::size_t taps, std::vector<float>& packed);
 std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t Wp);
 }  // namespace convnet::kernels
 
