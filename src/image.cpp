@@ -77,6 +77,11 @@ void row_to_gray(const png_byte* in, int channels, std::size_t cols, std::uint8_
 // Decodes after the 8 signature bytes were read; false on a libpng error.
 bool decode_png(PngReader& r) {
   if (setjmp(png_jmpbuf(r.png))) return false;
+  // Chunks we never use are skipped unread: libpng would otherwise allocate
+  // and zero whatever length they claim (up to 2 GiB) before reading them
+  // (found by fuzz_png; FuzzRegressions.PngAncillaryChunkLength...).
+  static const png_byte kIgnored[] = "tEXt\0zTXt\0iTXt\0iCCP\0sPLT\0eXIf\0pCAL\0sCAL";
+  png_set_keep_unknown_chunks(r.png, PNG_HANDLE_CHUNK_NEVER, kIgnored, 8);
   png_set_read_fn(r.png, &r, on_png_read);
   png_set_sig_bytes(r.png, 8);
   png_read_info(r.png, r.info);
