@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "file_util.hpp"
+
 namespace convnet::test {
 
 struct CliResult {
@@ -18,12 +20,7 @@ struct CliResult {
   std::string out, err;
 };
 
-inline std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+inline std::string slurp(const std::string& path) { return read_file(path); }
 
 // A fresh, empty directory for one test.
 inline std::filesystem::path fresh_dir(const std::string& name) {

@@ -1,3 +1,6 @@
+// Compiled with -ffp-contract=fast (CMakeLists.txt): float-only kernels,
+// where a*b+c should be one FMA; the float64 NumPy-exact path never runs here.
+//
 // Direct convolution (stride 1) for float: each output row segment of 16
 // pixels for 4 filters stays in vector registers while all FH*FW*C taps are
 // added — no im2col matrix at all. Used by the fused evaluation forward; the
@@ -26,28 +29,74 @@ std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t W
   return C * Hp * Wp + 2 * kLanes;  // slack: the last vector of a row may run past it
 }
 
+namespace {
+typedef float v8 __attribute__((vector_size(32)));
+inline v8 load8(const float* p) {
+  v8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// One output row segment for 4 filters: a 16-lane chunk at x0 (if A) and an
+// 8-lane chunk at x0+16 (if B), both accumulated in registers over all taps
+// so each weight broadcast serves both. 24 = the notebook's output width.
+template <bool A, bool B>
+inline void conv_row(const float* in, std::size_t C, std::size_t Hp, std::size_t Wp, std::size_t FH,
+                     std::size_t FW, const float* w, const float* b, std::size_t nf, std::size_t y, std::size_t x0,
+                     std::size_t oh, std::size_t ow, float* out_f0) {
+  v16 a[kFilters];
+  v8 c[kFilters];
+  for (std::size_t i = 0; i < kFilters; ++i) {
+    const float bi = i < nf ? b[i] : 0.0f;
+    a[i] = v16{} + bi;
+    c[i] = v8{} + bi;
+  }
+  std::size_t t = 0;
+  for (std::size_t ch = 0; ch < C; ++ch)
+    for (std::size_t ky = 0; ky < FH; ++ky) {
+      const float* row = in + (ch * Hp + y + ky) * Wp + x0;
+      for (std::size_t kx = 0; kx < FW; ++kx, ++t) {
+        const float* wt = w + t * kFilters;
+        if (A) {
+          const v16 v = load16(row + kx);
+          for (std::size_t i = 0; i < kFilters; ++i) a[i] += wt[i] * v;  // FMA (this file: -ffp-contract=fast)
+        }
+        if (B) {
+          const v8 v = load8(row + kx + (A ? kLanes : 0));
+          for (std::size_t i = 0; i < kFilters; ++i) c[i] += wt[i] * v;
+        }
+      }
+    }
+  const std::size_t na = A ? std::min(kLanes, ow - x0) : 0;
+  const std::size_t nb = B ? std::min<std::size_t>(8, ow - x0 - na) : 0;
+  for (std::size_t i = 0; i < nf; ++i) {
+    float* o = out_f0 + (i * oh + y) * ow + x0;
+    if (A) std::memcpy(o, &a[i], na * sizeof(float));
+    if (B) std::memcpy(o + na, &c[i], nb * sizeof(float));
+  }
+}
+}  // namespace
+
 void conv_direct_image(const float* in, std::size_t C, std::size_t Hp, std::size_t Wp, const float* Wpk,
                        const float* b, std::size_t FN, std::size_t FH, std::size_t FW, float* out) {
   const std::size_t oh = Hp - FH + 1, ow = Wp - FW + 1, taps = C * FH * FW;
   for (std::size_t f0 = 0; f0 < FN; f0 += kFilters) {
     const std::size_t nf = std::min(kFilters, FN - f0);
     const float* w = Wpk + f0 * taps;  // packed: (FN rounded up to 4, taps), tap-major per filter block
+    float* out_f0 = out + f0 * oh * ow;
     for (std::size_t y = 0; y < oh; ++y) {
-      for (std::size_t x0 = 0; x0 < ow; x0 += kLanes) {
-        v16 acc[kFilters];
-        for (std::size_t i = 0; i < kFilters; ++i) acc[i] = v16{} + (i < nf ? b[f0 + i] : 0.0f);
-        std::size_t t = 0;
-        for (std::size_t c = 0; c < C; ++c)
-          for (std::size_t ky = 0; ky < FH; ++ky) {
-            const float* row = in + (c * Hp + y + ky) * Wp + x0;
-            for (std::size_t kx = 0; kx < FW; ++kx, ++t) {
-              const v16 v = load16(row + kx);
-              const float* wt = w + t * kFilters;
-              for (std::size_t i = 0; i < kFilters; ++i) acc[i] += wt[i] * v;
-            }
-          }
-        const std::size_t n = std::min(kLanes, ow - x0);
-        for (std::size_t i = 0; i < nf; ++i) std::memcpy(out + ((f0 + i) * oh + y) * ow + x0, &acc[i], n * 4);
+      for (std::size_t x0 = 0; x0 < ow;) {
+        const std::size_t r = ow - x0;
+        if (r > kLanes) {  // 16 + 8 lanes (the last ones may be slack)
+          conv_row<true, true>(in, C, Hp, Wp, FH, FW, w, b + f0, nf, y, x0, oh, ow, out_f0);
+          x0 += kLanes + 8;
+        } else if (r > 8) {
+          conv_row<true, false>(in, C, Hp, Wp, FH, FW, w, b + f0, nf, y, x0, oh, ow, out_f0);
+          x0 += kLanes;
+        } else {
+          conv_row<false, true>(in, C, Hp, Wp, FH, FW, w, b + f0, nf, y, x0, oh, ow, out_f0);
+          x0 += 8;
+        }
       }
     }
   }
