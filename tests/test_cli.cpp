@@ -91,6 +91,12 @@ TEST(Cli, SameSeedSameOutput) {
                              "--test-size 0 --threads 1 --seed 8 --save " + d.string() + "/c.npz");
   ASSERT_EQ(other.status, 0);
   EXPECT_NE(test::slurp(d.string() + "/a.npz"), test::slurp(d.string() + "/c.npz"));
+  // Two threads give the same bits as one: every sum keeps its order
+  // (docs/PERFORMANCE.md, "Threads").
+  const std::string two = "train --data " + d.string() + "/data --iters 20 --batch-size 10 --train-size 0 "
+                          "--test-size 0 --print-interval 10 --threads 2 --seed 7 --save ";
+  ASSERT_EQ(run_cli(two + d.string() + "/t2.npz").status, 0);
+  EXPECT_EQ(test::slurp(d.string() + "/a.npz"), test::slurp(d.string() + "/t2.npz"));
 }
 
 TEST(Cli, BadInputGivesOneLineErrorAndStatus2) {

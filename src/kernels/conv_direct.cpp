@@ -23,6 +23,12 @@ inline v16 load16(const float* p) {
   std::memcpy(&v, p, sizeof v);  // unaligned load
   return v;
 }
+typedef float v8 __attribute__((vector_size(32)));
+inline v8 load8(const float* p) {
+  v8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
 }  // namespace
 
 std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t Wp) {
@@ -30,12 +36,6 @@ std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t W
 }
 
 namespace {
-typedef float v8 __attribute__((vector_size(32)));
-inline v8 load8(const float* p) {
-  v8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 // One output row segment for 4 filters: a 16-lane chunk at x0 (if A) and an
 // 8-lane chunk at x0+16 (if B), both accumulated in registers over all taps
@@ -121,19 +121,28 @@ namespace {
 template <int FWc>
 inline void correlate_row(const float* d, std::size_t dstride, const float* in, std::size_t Wp, std::size_t oh,
                           std::size_t ow, float* dw) {
+  // 16-lane chunks while they fit, then 8-lane ones: d's rows are padded with
+  // zeros, so an 8-lane chunk past ow adds nothing.
+  const std::size_t full = ow / kLanes * kLanes;
   v16 acc[FWc];
-  for (int k = 0; k < FWc; ++k) acc[k] = v16{};
+  v8 acc8[FWc];
+  for (int k = 0; k < FWc; ++k) acc[k] = v16{}, acc8[k] = v8{};
   for (std::size_t y = 0; y < oh; ++y) {
     const float* dr = d + y * dstride;
     const float* ir = in + y * Wp;
-    for (std::size_t x0 = 0; x0 < ow; x0 += kLanes) {
+    for (std::size_t x0 = 0; x0 < full; x0 += kLanes) {
       const v16 dv = load16(dr + x0);
       for (int k = 0; k < FWc; ++k) acc[k] += dv * load16(ir + x0 + std::size_t(k));
+    }
+    for (std::size_t x0 = full; x0 < ow; x0 += 8) {
+      const v8 dv = load8(dr + x0);
+      for (int k = 0; k < FWc; ++k) acc8[k] += dv * load8(ir + x0 + std::size_t(k));
     }
   }
   for (int k = 0; k < FWc; ++k) {
     float s = 0.0f;
     for (std::size_t i = 0; i < kLanes; ++i) s += acc[k][i];
+    for (std::size_t i = 0; i < 8; ++i) s += acc8[k][i];
     dw[k] += s;
   }
 }
