@@ -115,7 +115,7 @@ RunOptions reconcile(const RunOptions& cli, const RunOptions& saved, const CLI::
 
 template <class T>
 int run_train(const TrainArgs& a, RunOptions run, const NpzArchive* resume) {
-  if (a.eval_interval && a.print_interval % a.eval_interval)
+  if (run.eval_interval && a.print_interval % run.eval_interval)
     throw Error("--print-interval " + std::to_string(a.print_interval) + " must be a multiple of --eval-interval " +
                 std::to_string(run.eval_interval) + " (the printed accuracies are the evaluation's)");
   set_num_threads(a.threads);
