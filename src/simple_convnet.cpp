@@ -90,6 +90,23 @@ void SimpleConvNet<T>::check_input_(const Tensor<T>& x) const {
 }
 
 template <class T>
+void SimpleConvNet<T>::direct_conv_relu_pool_(const Tensor<T>& x, bool keep_argmax) {
+  if constexpr (std::is_same_v<T, float>) {
+    const auto& d = config_.input_dim;
+    const auto& cp = config_.conv_param;
+    const std::size_t N = x.shape(0), Hp = d[1] + 2 * cp.pad, Wp = d[2] + 2 * cp.pad;
+    const std::size_t oh = Hp - cp.filter_size + 1, ow = Wp - cp.filter_size + 1;
+    xpad_.resize({N, kernels::conv_direct_padded_size(d[0], Hp, Wp)}, false);
+    kernels::pad_images(x.data(), N, d[0], d[1], d[2], cp.pad, xpad_.data());
+    pooled_.resize({N, cp.filter_num, oh / 2, ow / 2}, false);
+    if (keep_argmax) arg8_.resize(pooled_.size());
+    kernels::conv_relu_pool2_direct(xpad_.data(), N, d[0], Hp, Wp, conv1_->W.data(), conv1_->b.data(),
+                                    cp.filter_num, cp.filter_size, cp.filter_size, pooled_.data(),
+                                    keep_argmax ? arg8_.data() : nullptr);
+  }
+}
+
+template <class T>
 const Tensor<T>& SimpleConvNet<T>::predict(const Tensor<T>& x, Mode mode) {
   check_input_(x);
   const auto& d = config_.input_dim;
@@ -100,18 +117,9 @@ const Tensor<T>& SimpleConvNet<T>::predict(const Tensor<T>& x, Mode mode) {
     const auto& cp = config_.conv_param;
     const kernels::ConvGeom g{x.shape(0), d[0], d[1], d[2], cp.filter_size, cp.filter_size, cp.stride, cp.pad};
     pooled_.resize({g.N, cp.filter_num, g.out_h() / 2, g.out_w() / 2}, false);
-    bool done = false;
-    if constexpr (std::is_same_v<T, float>) {
-      if (cp.stride == 1) {  // the direct kernel
-        const std::size_t Hp = d[1] + 2 * cp.pad, Wp = d[2] + 2 * cp.pad;
-        xpad_.resize({g.N, kernels::conv_direct_padded_size(d[0], Hp, Wp)}, false);
-        kernels::pad_images(x.data(), g.N, d[0], d[1], d[2], cp.pad, xpad_.data());
-        kernels::conv_relu_pool2_direct(xpad_.data(), g.N, d[0], Hp, Wp, conv1_->W.data(), conv1_->b.data(),
-                                        cp.filter_num, cp.filter_size, cp.filter_size, pooled_.data(), nullptr);
-        done = true;
-      }
-    }
-    if (!done)
+    if (std::is_same_v<T, float> && cp.stride == 1)
+      direct_conv_relu_pool_(x, false);  // the direct kernel
+    else
       kernels::conv_relu_pool2_forward(g, x.data(), conv1_->W.data(), conv1_->b.data(), cp.filter_num,
                                        pooled_.data());
     h = &pooled_;
@@ -184,17 +192,11 @@ template <class T>
 const NamedTensors<T>& SimpleConvNet<T>::gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t) {
   if constexpr (std::is_same_v<T, float>) {
     if (fused()) {
-      const auto& d = config_.input_dim;
       check_input_(x);
+      direct_conv_relu_pool_(x, true);
+      const auto& d = config_.input_dim;
       const auto& cp = config_.conv_param;
       const std::size_t N = x.shape(0), Hp = d[1] + 2 * cp.pad, Wp = d[2] + 2 * cp.pad;
-      const std::size_t oh = Hp - cp.filter_size + 1, ow = Wp - cp.filter_size + 1;
-      xpad_.resize({N, kernels::conv_direct_padded_size(d[0], Hp, Wp)}, false);
-      kernels::pad_images(x.data(), N, d[0], d[1], d[2], cp.pad, xpad_.data());
-      pooled_.resize({N, cp.filter_num, oh / 2, ow / 2}, false);
-      arg8_.resize(pooled_.size());
-      kernels::conv_relu_pool2_direct(xpad_.data(), N, d[0], Hp, Wp, conv1_->W.data(), conv1_->b.data(),
-                                      cp.filter_num, cp.filter_size, cp.filter_size, pooled_.data(), arg8_.data());
       const Tensor<T>* h = &pooled_;
       for (std::size_t i = 3; i < layers_.size(); ++i) h = &layers_[i].second->forward(*h, Mode::Train);
       last_layer_.forward(*h, t);

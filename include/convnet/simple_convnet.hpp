@@ -91,6 +91,9 @@ class SimpleConvNet {
  private:
   void build_(RandomState& rng);
   void check_input_(const Tensor<T>& x) const;
+  // float, stride 1: pads x into xpad_ and runs Conv1+Relu1+Pool1 directly
+  // into pooled_ (and the window argmax into arg8_ when asked).
+  void direct_conv_relu_pool_(const Tensor<T>& x, bool keep_argmax);
   const NamedTensors<T>& backward_();
   SimpleConvNetConfig config_;
   std::unique_ptr<Convolution<T>> conv1_;
