@@ -96,8 +96,8 @@ void SimpleConvNet<T>::direct_conv_relu_pool_(const Tensor<T>& x, bool keep_argm
     const auto& cp = config_.conv_param;
     const std::size_t N = x.shape(0), Hp = d[1] + 2 * cp.pad, Wp = d[2] + 2 * cp.pad;
     const std::size_t oh = Hp - cp.filter_size + 1, ow = Wp - cp.filter_size + 1;
-    xpad_.resize({N, kernels::conv_direct_padded_size(d[0], Hp, Wp)}, false);
-    kernels::pad_images(x.data(), N, d[0], d[1], d[2], cp.pad, xpad_.data());
+    xpad_.resize({N, kernels::conv_direct_padded_size(d[0], Hp, Wp, cp.filter_size)}, false);
+    kernels::pad_images(x.data(), N, d[0], d[1], d[2], cp.pad, cp.filter_size, xpad_.data());
     pooled_.resize({N, cp.filter_num, oh / 2, ow / 2}, false);
     if (keep_argmax) arg8_.resize(pooled_.size());
     kernels::conv_relu_pool2_direct(xpad_.data(), N, d[0], Hp, Wp, conv1_->W.data(), conv1_->b.data(),

@@ -1,14 +1,21 @@
 // Compiled with -ffp-contract=fast (CMakeLists.txt): float-only kernels,
 // where a*b+c should be one FMA; the float64 NumPy-exact path never runs here.
 //
-// Direct convolution (stride 1) for float: each output row segment of 16
-// pixels for 4 filters stays in vector registers while all FH*FW*C taps are
-// added — no im2col matrix at all. Used by the fused evaluation forward; the
-// tests hold it to the im2col + GEMM reference.
+// Direct stride-1 convolution for float, without an im2col matrix. The
+// output is computed "wide": rows of Wp pixels (the padded input's width)
+// instead of ow, so output pixel p = y*Wp + x reads input p + ky*Wp + kx for
+// every tap — one contiguous run per tap. Columns x >= ow are computed and
+// thrown away (4 of 28 for the notebook, cheaper than ragged rows). A
+// register block holds kFwdChunks 16-pixel chunks for kFwdFilters filters
+// while all C*FH*FW taps are added. The tests hold these kernels to the
+// notebook's im2col + GEMM reference.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #include "kernels.hpp"
 
@@ -16,147 +23,108 @@ namespace convnet::kernels {
 
 namespace {
 typedef float v16 __attribute__((vector_size(64)));
-constexpr std::size_t kLanes = 16, kFilters = 4;
+typedef std::int32_t v16i __attribute__((vector_size(64)));
+typedef std::uint8_t v16u8 __attribute__((vector_size(16)));
+constexpr std::size_t kLanes = 16;
+// Forward register block: 2 chunks x 10 filters = 20 accumulators (the
+// notebook's 30 filters are 3 blocks, its 672 wide pixels 21 blocks).
+constexpr std::size_t kFwdChunks = 2, kFwdFilters = 10;
+// dW register block: 5 filters x 5 taps = 25 accumulators (30 filters are 6
+// blocks, a 5x5 filter's taps 5 groups).
+constexpr std::size_t kBwdFilters = 5, kBwdTaps = 5;
 
 inline v16 load16(const float* p) {
   v16 v;
   std::memcpy(&v, p, sizeof v);  // unaligned load
   return v;
 }
-typedef float v8 __attribute__((vector_size(32)));
-inline v8 load8(const float* p) {
-  v8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
+inline void store16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+// The first n lanes of v to p (n <= 16). A masked store where AVX-512 has
+// one: a variable-length memcpy of a vector stalls on store forwarding.
+inline void store_first(float* p, v16 v, std::size_t n) {
+#ifdef __AVX512F__
+  _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), __m512(v));
+#else
+  std::memcpy(p, &v, n * sizeof(float));
+#endif
 }
+// The first n lanes of v, narrowed to bytes (values 0..255), to p.
+inline void store_first_u8(std::uint8_t* p, v16i v, std::size_t n) {
+#ifdef __AVX512F__
+  _mm512_mask_cvtepi32_storeu_epi8(p, __mmask16((1u << n) - 1), __m512i(v));
+#else
+  const v16u8 b = __builtin_convertvector(v, v16u8);
+  std::memcpy(p, &b, n);
+#endif
+}
+constexpr std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
+
+// One convolution's shapes in the wide layout.
+struct Wide {
+  std::size_t C, Hp, Wp, FH, FW;
+  std::size_t oh() const { return Hp - FH + 1; }
+  std::size_t ow() const { return Wp - FW + 1; }
+  std::size_t plane() const { return Hp * Wp; }
+  std::size_t taps() const { return C * FH * FW; }
+  std::size_t pixels() const { return oh() * Wp; }  // wide output pixels per filter
+  // Forward: a filter's wide plane, rounded up to whole register blocks.
+  std::size_t fwd_span() const { return round_up(pixels(), kFwdChunks * kLanes); }
+  // Backward: a filter's wide gradient plane, rounded up to whole chunks.
+  std::size_t bwd_span() const { return round_up(pixels(), kLanes); }
+};
 }  // namespace
 
-std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t Wp) {
-  return C * Hp * Wp + 2 * kLanes;  // slack: the last vector of a row may run past it
+std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t Wp, std::size_t FW) {
+  // The last block of wide pixels reads up to fwd_span - pixels + FW - 1
+  // floats past the image: zero slack, so nothing read is uninitialised.
+  return C * Hp * Wp + (kFwdChunks + 1) * kLanes + FW;
 }
 
 namespace {
 
-// One output row segment for 4 filters: a 16-lane chunk at x0 (if A) and an
-// 8-lane chunk at x0+16 (if B), both accumulated in registers over all taps
-// so each weight broadcast serves both. 24 = the notebook's output width.
-template <bool A, bool B>
-inline void conv_row(const float* in, std::size_t C, std::size_t Hp, std::size_t Wp, std::size_t FH,
-                     std::size_t FW, const float* w, const float* b, std::size_t nf, std::size_t y, std::size_t x0,
-                     std::size_t oh, std::size_t ow, float* out_f0) {
-  v16 a[kFilters];
-  v8 c[kFilters];
-  for (std::size_t i = 0; i < kFilters; ++i) {
-    const float bi = i < nf ? b[i] : 0.0f;
-    a[i] = v16{} + bi;
-    c[i] = v8{} + bi;
+// W (FN, taps) -> blocks of kFwdFilters filters, tap-major (each tap's
+// filter weights adjacent); b likewise; missing filters are zeros.
+void pack_forward(const float* W, const float* b, std::size_t FN, std::size_t taps, std::vector<float>& wp,
+                  std::vector<float>& bp) {
+  const std::size_t FNp = round_up(FN, kFwdFilters);
+  wp.assign(FNp * taps, 0.0f);
+  bp.assign(FNp, 0.0f);
+  for (std::size_t f = 0; f < FN; ++f) {
+    const std::size_t blk = f / kFwdFilters, i = f % kFwdFilters;
+    for (std::size_t t = 0; t < taps; ++t) wp[(blk * taps + t) * kFwdFilters + i] = W[f * taps + t];
+    bp[f] = b[f];
   }
-  std::size_t t = 0;
-  for (std::size_t ch = 0; ch < C; ++ch)
-    for (std::size_t ky = 0; ky < FH; ++ky) {
-      const float* row = in + (ch * Hp + y + ky) * Wp + x0;
-      for (std::size_t kx = 0; kx < FW; ++kx, ++t) {
-        const float* wt = w + t * kFilters;
-        if (A) {
-          const v16 v = load16(row + kx);
-          for (std::size_t i = 0; i < kFilters; ++i) a[i] += wt[i] * v;  // FMA (this file: -ffp-contract=fast)
-        }
-        if (B) {
-          const v8 v = load8(row + kx + (A ? kLanes : 0));
-          for (std::size_t i = 0; i < kFilters; ++i) c[i] += wt[i] * v;
+}
+
+// kFwdFilters wide output planes (stride span), pixels p0 .. p0 + R*16.
+template <std::size_t R, std::size_t F>
+inline void conv_block(const float* in, const Wide& g, const float* w, const float* bias, std::size_t p0, float* out,
+                       std::size_t span) {
+  v16 acc[F][R];
+  for (std::size_t i = 0; i < F; ++i)
+    for (std::size_t r = 0; r < R; ++r) acc[i][r] = v16{} + bias[i];
+  for (std::size_t c = 0; c < g.C; ++c)
+    for (std::size_t ky = 0; ky < g.FH; ++ky) {
+      const float* row = in + c * g.plane() + ky * g.Wp + p0;
+      for (std::size_t kx = 0; kx < g.FW; ++kx, w += F) {
+        v16 v[R];
+        for (std::size_t r = 0; r < R; ++r) v[r] = load16(row + kx + r * kLanes);
+        for (std::size_t i = 0; i < F; ++i) {
+          const float wi = w[i];
+          for (std::size_t r = 0; r < R; ++r) acc[i][r] += wi * v[r];  // FMA
         }
       }
     }
-  const std::size_t na = A ? std::min(kLanes, ow - x0) : 0;
-  const std::size_t nb = B ? std::min<std::size_t>(8, ow - x0 - na) : 0;
-  for (std::size_t i = 0; i < nf; ++i) {
-    float* o = out_f0 + (i * oh + y) * ow + x0;
-    if (A) std::memcpy(o, &a[i], na * sizeof(float));
-    if (B) std::memcpy(o + na, &c[i], nb * sizeof(float));
-  }
-}
-}  // namespace
-
-void conv_direct_image(const float* in, std::size_t C, std::size_t Hp, std::size_t Wp, const float* Wpk,
-                       const float* b, std::size_t FN, std::size_t FH, std::size_t FW, float* out) {
-  const std::size_t oh = Hp - FH + 1, ow = Wp - FW + 1, taps = C * FH * FW;
-  for (std::size_t f0 = 0; f0 < FN; f0 += kFilters) {
-    const std::size_t nf = std::min(kFilters, FN - f0);
-    const float* w = Wpk + f0 * taps;  // packed: (FN rounded up to 4, taps), tap-major per filter block
-    float* out_f0 = out + f0 * oh * ow;
-    for (std::size_t y = 0; y < oh; ++y) {
-      for (std::size_t x0 = 0; x0 < ow;) {
-        const std::size_t r = ow - x0;
-        if (r > kLanes) {  // 16 + 8 lanes (the last ones may be slack)
-          conv_row<true, true>(in, C, Hp, Wp, FH, FW, w, b + f0, nf, y, x0, oh, ow, out_f0);
-          x0 += kLanes + 8;
-        } else if (r > 8) {
-          conv_row<true, false>(in, C, Hp, Wp, FH, FW, w, b + f0, nf, y, x0, oh, ow, out_f0);
-          x0 += kLanes;
-        } else {
-          conv_row<false, true>(in, C, Hp, Wp, FH, FW, w, b + f0, nf, y, x0, oh, ow, out_f0);
-          x0 += 8;
-        }
-      }
-    }
-  }
+  for (std::size_t i = 0; i < F; ++i)
+    for (std::size_t r = 0; r < R; ++r) store16(out + i * span + p0 + r * kLanes, acc[i][r]);
 }
 
-// W (FN, C, FH, FW) -> blocks of 4 filters, each tap's 4 weights adjacent.
-void conv_direct_pack(const float* W, std::size_t FN, std::size_t taps, std::vector<float>& p) {
-  const std::size_t FNp = (FN + kFilters - 1) / kFilters * kFilters;
-  p.assign(FNp * taps, 0.0f);
-  for (std::size_t f = 0; f < FN; ++f)
-    for (std::size_t t = 0; t < taps; ++t)
-      p[(f / kFilters) * kFilters * taps + t * kFilters + f % kFilters] = W[f * taps + t];
-}
-
-}  // namespace convnet::kernels
-
-namespace convnet::kernels {
-
-namespace {
-// dw[kx] += Σ_y Σ_x d[y, x] · in[y, x + kx] for kx < FWc: the dout vector is
-// loaded once for all FWc shifts, the accumulators stay in registers.
-template <int FWc>
-inline void correlate_row(const float* d, std::size_t dstride, const float* in, std::size_t Wp, std::size_t oh,
-                          std::size_t ow, float* dw) {
-  // 16-lane chunks while they fit, then 8-lane ones: d's rows are padded with
-  // zeros, so an 8-lane chunk past ow adds nothing.
-  const std::size_t full = ow / kLanes * kLanes;
-  v16 acc[FWc];
-  v8 acc8[FWc];
-  for (int k = 0; k < FWc; ++k) acc[k] = v16{}, acc8[k] = v8{};
-  for (std::size_t y = 0; y < oh; ++y) {
-    const float* dr = d + y * dstride;
-    const float* ir = in + y * Wp;
-    for (std::size_t x0 = 0; x0 < full; x0 += kLanes) {
-      const v16 dv = load16(dr + x0);
-      for (int k = 0; k < FWc; ++k) acc[k] += dv * load16(ir + x0 + std::size_t(k));
-    }
-    for (std::size_t x0 = full; x0 < ow; x0 += 8) {
-      const v8 dv = load8(dr + x0);
-      for (int k = 0; k < FWc; ++k) acc8[k] += dv * load8(ir + x0 + std::size_t(k));
-    }
-  }
-  for (int k = 0; k < FWc; ++k) {
-    float s = 0.0f;
-    for (std::size_t i = 0; i < kLanes; ++i) s += acc[k][i];
-    for (std::size_t i = 0; i < 8; ++i) s += acc8[k][i];
-    dw[k] += s;
-  }
-}
-}  // namespace
-
-namespace {
-typedef std::int32_t v16i __attribute__((vector_size(64)));
-
-// One row of 2x2/2 max pooling with ReLU over rows r0 and r0 + ow, 16
-// outputs at a time: even and odd columns split by a shuffle, the first
-// maximum in window order chosen by compares (as np.argmax, no branches):
-// the best of each row, the second row only where strictly larger.
-inline void relu_pool2_row(const float* r0, std::size_t ow, std::size_t pw, float* out, std::uint8_t* arg) {
-  const float* r1 = r0 + ow;
+// One row of 2x2/2 max pooling with ReLU over rows r0 and r1, 16 outputs at
+// a time: even and odd columns split by a shuffle, the first maximum in
+// window order chosen by compares (as np.argmax, no branches): the best of
+// each row, the second row only where strictly larger. Reads up to 31
+// floats past 2*(pw-1) in each row.
+inline void relu_pool2_row(const float* r0, const float* r1, std::size_t pw, float* out, std::uint8_t* arg) {
   const v16i even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
   const v16i odd = even + 1;
   for (std::size_t x0 = 0; x0 < pw; x0 += kLanes) {
@@ -170,18 +138,35 @@ inline void relu_pool2_row(const float* r0, std::size_t ow, std::size_t pw, floa
     const v16 m = lower ? m23 : m01;
     const v16 r = m <= 0.0f ? v16{} : m;
     const std::size_t n = std::min(kLanes, pw - x0);
-    std::memcpy(out + x0, &r, n * sizeof(float));
-    if (arg) {
-      const v16i idx = lower ? 2 - c3 : -c1;  // window position dy*2+dx
-      for (std::size_t i = 0; i < n; ++i) arg[x0 + i] = std::uint8_t(idx[i]);
-    }
+    store_first(out + x0, r, n);
+    if (arg) store_first_u8(arg + x0, lower ? 2 - c3 : -c1, n);  // window position dy*2+dx
   }
 }
+
+// Conv + bias + ReLU + pool of one padded image; conv is scratch for one
+// block of wide planes (kFwdFilters * fwd_span + 2 * kLanes floats).
+void conv_relu_pool2_image(const float* in, const Wide& g, const float* wp, const float* bp, std::size_t FN,
+                           float* conv, float* pooled, std::uint8_t* arg) {
+  const std::size_t span = g.fwd_span(), taps = g.taps(), ph = g.oh() / 2, pw = g.ow() / 2;
+  for (std::size_t f0 = 0; f0 < FN; f0 += kFwdFilters) {
+    const float* w = wp + f0 * taps;
+    for (std::size_t p0 = 0; p0 < span; p0 += kFwdChunks * kLanes)
+      conv_block<kFwdChunks, kFwdFilters>(in, g, w, bp + f0, p0, conv, span);
+    // Pool the block while its planes are in L1.
+    for (std::size_t i = 0; i < std::min(kFwdFilters, FN - f0); ++i)
+      for (std::size_t y = 0; y < ph; ++y) {
+        const float* r0 = conv + i * span + 2 * y * g.Wp;
+        const std::size_t k = ((f0 + i) * ph + y) * pw;
+        relu_pool2_row(r0, r0 + g.Wp, pw, pooled + k, arg ? arg + k : nullptr);
+      }
+  }
+}
+
 }  // namespace
 
 void pad_images(const float* x, std::size_t N, std::size_t C, std::size_t H, std::size_t W, std::size_t pad,
-                float* xpad) {
-  const std::size_t Hp = H + 2 * pad, Wp = W + 2 * pad, per = conv_direct_padded_size(C, Hp, Wp);
+                std::size_t FW, float* xpad) {
+  const std::size_t Hp = H + 2 * pad, Wp = W + 2 * pad, per = conv_direct_padded_size(C, Hp, Wp, FW);
 #pragma omp parallel for schedule(static) if (N * per >= kParallelMin)
   for (std::size_t n = 0; n < N; ++n) {
     float* dst = xpad + n * per;
@@ -196,77 +181,114 @@ void pad_images(const float* x, std::size_t N, std::size_t C, std::size_t H, std
 void conv_relu_pool2_direct(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
                             const float* W, const float* b, std::size_t FN, std::size_t FH, std::size_t FW,
                             float* pooled, std::uint8_t* arg) {
-  const std::size_t oh = Hp - FH + 1, ow = Wp - FW + 1, ph = oh / 2, pw = ow / 2;
-  const std::size_t per = conv_direct_padded_size(C, Hp, Wp);
+  const Wide g{C, Hp, Wp, FH, FW};
+  const std::size_t per = conv_direct_padded_size(C, Hp, Wp, FW), pooled_per = FN * (g.oh() / 2) * (g.ow() / 2);
   // Scratch kept per thread between calls: no allocation once warm (the
   // OpenMP team's threads persist).
-  static thread_local std::vector<float> packed;
-  conv_direct_pack(W, FN, C * FH * FW, packed);
-  const float* pk = packed.data();
+  static thread_local std::vector<float> wp, bp;
+  pack_forward(W, b, FN, g.taps(), wp, bp);
+  const float* wpk = wp.data();
+  const float* bpk = bp.data();
 #pragma omp parallel if (N > 1)
   {
     static thread_local std::vector<float> conv;
-    conv.resize(FN * oh * ow + 2 * kLanes);  // one image's conv output (+ slack), in cache
+    conv.resize(kFwdFilters * g.fwd_span() + 2 * kLanes);  // one block of planes (+ the pooling's overread)
 #pragma omp for schedule(static)
-    for (std::size_t n = 0; n < N; ++n) {
-      conv_direct_image(xpad + n * per, C, Hp, Wp, pk, b, FN, FH, FW, conv.data());
-      float* o = pooled + n * FN * ph * pw;
-      std::uint8_t* a = arg ? arg + n * FN * ph * pw : nullptr;
-      for (std::size_t f = 0; f < FN; ++f)
-        for (std::size_t y = 0; y < ph; ++y) {
-          const std::size_t k = (f * ph + y) * pw;
-          relu_pool2_row(conv.data() + (f * oh + 2 * y) * ow, ow, pw, o + k, a ? a + k : nullptr);
-        }
-    }
+    for (std::size_t n = 0; n < N; ++n)
+      conv_relu_pool2_image(xpad + n * per, g, wpk, bpk, FN, conv.data(), pooled + n * pooled_per,
+                            arg ? arg + n * pooled_per : nullptr);
   }
 }
+
+namespace {
+// accm[i][t] (16 lanes each, row stride ld) += Σ_p d[i][p] · in[off[t] + p]
+// over `chunks` chunks of 16 pixels: F gradient planes against T shifted
+// input runs, all F*T partial sums in registers.
+template <std::size_t F, std::size_t T>
+inline void correlate_block(const float* d, std::size_t dspan, const float* img, const std::size_t* off,
+                            std::size_t chunks, float* accm, std::size_t ld) {
+  v16 acc[F][T];
+  for (std::size_t i = 0; i < F; ++i)
+    for (std::size_t t = 0; t < T; ++t) acc[i][t] = v16{};
+  const float* src[T];
+  for (std::size_t t = 0; t < T; ++t) src[t] = img + off[t];
+  for (std::size_t p = 0; p < chunks * kLanes; p += kLanes) {
+    v16 dv[F];
+    for (std::size_t i = 0; i < F; ++i) dv[i] = load16(d + i * dspan + p);
+    for (std::size_t t = 0; t < T; ++t) {
+      const v16 x = load16(src[t] + p);
+      for (std::size_t i = 0; i < F; ++i) acc[i][t] += dv[i] * x;  // FMA
+    }
+  }
+  for (std::size_t i = 0; i < F; ++i)
+    for (std::size_t t = 0; t < T; ++t) {
+      float* m = accm + i * ld + t * kLanes;
+      store16(m, load16(m) + acc[i][t]);
+    }
+}
+}  // namespace
 
 void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp,
                                      std::size_t Wp, std::size_t FN, std::size_t FH, std::size_t FW,
                                      const float* pooled, const std::uint8_t* arg, const float* dpooled,
                                      float* dW, float* db) {
-  const std::size_t oh = Hp - FH + 1, ow = Wp - FW + 1, ph = oh / 2, pw = ow / 2;
-  const std::size_t per = conv_direct_padded_size(C, Hp, Wp);
-  const std::size_t stride = (ow + kLanes - 1) / kLanes * kLanes;  // dconv rows padded with zeros
-  // Parallel over filters, images in order inside: each dW[f] is summed in
-  // the same order whatever the thread count.
-#pragma omp parallel if (N * FN * oh * ow >= kParallelMin)
+  const Wide g{C, Hp, Wp, FH, FW};
+  const std::size_t ph = g.oh() / 2, pw = g.ow() / 2, per = conv_direct_padded_size(C, Hp, Wp, FW);
+  const std::size_t dspan = g.bwd_span(), chunks = dspan / kLanes, taps = g.taps();
+  const std::size_t groups = (taps + kBwdTaps - 1) / kBwdTaps, ld = groups * kBwdTaps * kLanes;
+  const std::size_t blocks = (FN + kBwdFilters - 1) / kBwdFilters;
+  // Each tap's offset into a padded image; the last group's spare taps read
+  // offset 0 and are never stored.
+  static thread_local std::vector<std::size_t> off;
+  off.assign(groups * kBwdTaps, 0);
+  for (std::size_t c = 0, t = 0; c < C; ++c)
+    for (std::size_t ky = 0; ky < FH; ++ky)
+      for (std::size_t kx = 0; kx < FW; ++kx) off[t++] = c * g.plane() + ky * Wp + kx;
+  const std::size_t* offp = off.data();
+  // Parallel over filter blocks, images in order inside: each dW[f] is
+  // summed in the same order whatever the thread count.
+#pragma omp parallel if (N * FN * g.pixels() >= kParallelMin)
   {
-    static thread_local std::vector<float> dconv;
-    dconv.resize(oh * stride + kLanes);
+    static thread_local std::vector<float> dconv, accm;
+    dconv.resize(kBwdFilters * dspan);
+    accm.resize(kBwdFilters * ld);
 #pragma omp for schedule(static)
-    for (std::size_t f = 0; f < FN; ++f) {
-      float* dwf = dW + f * C * FH * FW;
-      std::fill(dwf, dwf + C * FH * FW, 0.0f);
-      float dbf = 0.0f;
+    for (std::size_t blk = 0; blk < blocks; ++blk) {
+      const std::size_t f0 = blk * kBwdFilters, nf = std::min(kBwdFilters, FN - f0);
+      std::fill(accm.begin(), accm.end(), 0.0f);
+      float dbf[kBwdFilters] = {};
       for (std::size_t n = 0; n < N; ++n) {
-        // dconv: the pooled gradient routed to each window's argmax, where
-        // the ReLU passed it (pooled > 0); zero elsewhere.
+        // dconv, wide: the pooled gradient routed to each window's argmax,
+        // where the ReLU passed it (pooled > 0); zero elsewhere, including
+        // the thrown-away columns and the filters past FN.
         std::fill(dconv.begin(), dconv.end(), 0.0f);
-        const std::size_t base = (n * FN + f) * ph * pw;
-        for (std::size_t y = 0; y < ph; ++y)
-          for (std::size_t xx = 0; xx < pw; ++xx) {
-            const std::size_t k = base + y * pw + xx;
-            const float g = pooled[k] > 0.0f ? dpooled[k] : 0.0f;  // branch-free ReLU mask
-            const std::uint8_t a = arg[k];
-            dconv[(2 * y + (a >> 1)) * stride + 2 * xx + (a & 1)] = g;
-            dbf += g;
-          }
-        // dW[f, c, ky, kx] += Σ_y Σ_x dconv[y, x] · x[c, y+ky, x+kx]
+        for (std::size_t i = 0; i < nf; ++i) {
+          const std::size_t base = (n * FN + f0 + i) * ph * pw;
+          float* dc = dconv.data() + i * dspan;
+          for (std::size_t y = 0; y < ph; ++y)
+            for (std::size_t xx = 0; xx < pw; ++xx) {
+              const std::size_t k = base + y * pw + xx;
+              const float gk = pooled[k] > 0.0f ? dpooled[k] : 0.0f;  // branch-free ReLU mask
+              const std::uint8_t a = arg[k];
+              dc[(2 * y + (a >> 1)) * Wp + 2 * xx + (a & 1)] = gk;
+              dbf[i] += gk;
+            }
+        }
+        // dW[f, t] += Σ_p dconv[f, p] · x[off[t] + p]
         const float* img = xpad + n * per;
-        for (std::size_t c = 0; c < C; ++c)
-          for (std::size_t ky = 0; ky < FH; ++ky) {
-            float* dw = dwf + (c * FH + ky) * FW;
-            const float* in0 = img + (c * Hp + ky) * Wp;
-            if (FW == 5)
-              correlate_row<5>(dconv.data(), stride, in0, Wp, oh, ow, dw);
-            else if (FW == 3)
-              correlate_row<3>(dconv.data(), stride, in0, Wp, oh, ow, dw);
-            else
-              for (std::size_t kx = 0; kx < FW; ++kx) correlate_row<1>(dconv.data(), stride, in0 + kx, Wp, oh, ow, dw + kx);
-          }
+        for (std::size_t grp = 0; grp < groups; ++grp)
+          correlate_block<kBwdFilters, kBwdTaps>(dconv.data(), dspan, img, offp + grp * kBwdTaps, chunks,
+                                                 accm.data() + grp * kBwdTaps * kLanes, ld);
       }
-      db[f] = dbf;
+      for (std::size_t i = 0; i < nf; ++i) {
+        for (std::size_t t = 0; t < taps; ++t) {
+          const float* m = accm.data() + i * ld + t * kLanes;
+          float s = 0.0f;
+          for (std::size_t l = 0; l < kLanes; ++l) s += m[l];
+          dW[(f0 + i) * taps + t] = s;
+        }
+        db[f0 + i] = dbf[i];
+      }
     }
   }
 }

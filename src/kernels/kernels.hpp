@@ -75,23 +75,14 @@ void maxpool2_forward(std::size_t N, std::size_t C, std::size_t H, std::size_t W
 
 }  // namespace convnet::kernels
 
-#include <vector>
-namespace convnet::kernels {
-// Direct stride-1 convolution of one zero-padded image (C, Hp, Wp) with
-// weights packed by conv_direct_pack; out (FN, Hp-FH+1, Wp-FW+1) incl. bias.
-// `in` must hold conv_direct_padded_size floats (slack after the image).
-void conv_direct_image(const float* in, std::size_t C, std::size_t Hp, std::size_t Wp, const float* Wpacked,
-                       const float* b, std::size_t FN, std::size_t FH, std::size_t FW, float* out);
-void conv_direct_pack(const float* W, std::size_t FN, std::size_t taps, std::vector<float>& packed);
-std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t Wp);
-}  // namespace convnet::kernels
-
 namespace convnet::kernels {
 // The fused Conv1 -> Relu1 -> Pool1 of SimpleConvNet for float, stride 1,
-// 2x2/2 pooling: images first copied into zero-padded planes with slack
-// (pad_images; conv_direct_padded_size floats per image).
+// 2x2/2 pooling (direct convolution, src/kernels/conv_direct.cpp): images
+// first copied into zero-padded planes (C, Hp, Wp) with zero slack after
+// them (pad_images; conv_direct_padded_size floats per image, FW the filter width).
+std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t Wp, std::size_t FW);
 void pad_images(const float* x, std::size_t N, std::size_t C, std::size_t H, std::size_t W, std::size_t pad,
-                float* xpad);
+                std::size_t FW, float* xpad);
 // pooled (N, FN, oh/2, ow/2); arg (same shape, may be null): 0..3, the
 // window position (dy*2+dx) of the first maximum.
 void conv_relu_pool2_direct(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
