@@ -57,6 +57,26 @@ inline void store_first_u8(std::uint8_t* p, v16i v, std::size_t n) {
   std::memcpy(p, &b, n);
 #endif
 }
+// The first n floats (bytes, widened) at p, zeros in the other lanes;
+// nothing past p + n is read.
+inline v16 load_first(const float* p, std::size_t n) {
+#ifdef __AVX512F__
+  return v16(_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p));
+#else
+  v16 v{};
+  std::memcpy(&v, p, n * sizeof(float));
+  return v;
+#endif
+}
+inline v16i load_first_u8(const std::uint8_t* p, std::size_t n) {
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  return v16i(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(__mmask16((1u << n) - 1), p)));
+#else
+  v16u8 b{};
+  std::memcpy(&b, p, n);
+  return __builtin_convertvector(b, v16i);
+#endif
+}
 constexpr std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
 
 // One convolution's shapes in the wide layout.
@@ -201,6 +221,40 @@ void conv_relu_pool2_direct(const float* xpad, std::size_t N, std::size_t C, std
 }
 
 namespace {
+// One wide dconv plane (bwd_span floats; the next 32 may be overwritten)
+// from a filter's pooled gradient: each window's argmax gets the gradient
+// where the ReLU passed it (pooled > 0), every other pixel zero — including
+// the thrown-away columns. 16 windows at a time: per window row, the two
+// conv rows are interleaved from (arg == dx) and (arg == 2 + dx) masks.
+// live false: an all-zero plane (a filter past FN in the last block).
+inline void route_pooled_gradient(const Wide& g, std::size_t base, bool live, const float* pooled,
+                                  const std::uint8_t* arg, const float* dpooled, float* dc, v16& db) {
+  const std::size_t ph = g.oh() / 2, pw = g.ow() / 2, Wp = g.Wp, span = g.bwd_span();
+  // The row writes below cover whole rows when 32-float chunks reach Wp;
+  // then only the rows past the windows need zeroing.
+  const bool rows_covered = live && 2 * round_up(pw, kLanes) >= Wp;
+  std::fill(dc + (rows_covered ? 2 * ph * Wp : 0), dc + span, 0.0f);
+  if (!live) return;
+  const v16i lo = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+  const v16i hi = lo + 8;
+  // Rows in order, each left to right: a chunk's spill past the row's end
+  // is overwritten by the next row's first chunk.
+  for (std::size_t y = 0; y < ph; ++y)
+    for (std::size_t dy = 0; dy < 2; ++dy)
+      for (std::size_t x0 = 0; x0 < pw; x0 += kLanes) {
+        const std::size_t n = std::min(kLanes, pw - x0), k = base + y * pw + x0;
+        const v16 pv = load_first(pooled + k, n);
+        const v16 gv = pv > 0.0f ? load_first(dpooled + k, n) : v16{};  // ReLU mask; lanes past n are 0
+        const v16i a = load_first_u8(arg + k, n);
+        if (dy == 0) db += gv;
+        const v16 e0 = a == std::int32_t(2 * dy) ? gv : v16{};      // window column 0
+        const v16 e1 = a == std::int32_t(2 * dy + 1) ? gv : v16{};  // window column 1
+        float* row = dc + (2 * y + dy) * Wp + 2 * x0;
+        store16(row, __builtin_shuffle(e0, e1, lo));
+        store16(row + kLanes, __builtin_shuffle(e0, e1, hi));
+      }
+}
+
 // accm[i][t] (16 lanes each, row stride ld) += Σ_p d[i][p] · in[off[t] + p]
 // over `chunks` chunks of 16 pixels: F gradient planes against T shifted
 // input runs, all F*T partial sums in registers.
@@ -250,30 +304,17 @@ void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size
 #pragma omp parallel if (N * FN * g.pixels() >= kParallelMin)
   {
     static thread_local std::vector<float> dconv, accm;
-    dconv.resize(kBwdFilters * dspan);
+    dconv.resize(kBwdFilters * dspan + 2 * kLanes);  // + the last row's spill
     accm.resize(kBwdFilters * ld);
 #pragma omp for schedule(static)
     for (std::size_t blk = 0; blk < blocks; ++blk) {
       const std::size_t f0 = blk * kBwdFilters, nf = std::min(kBwdFilters, FN - f0);
       std::fill(accm.begin(), accm.end(), 0.0f);
-      float dbf[kBwdFilters] = {};
+      v16 dbv[kBwdFilters] = {};
       for (std::size_t n = 0; n < N; ++n) {
-        // dconv, wide: the pooled gradient routed to each window's argmax,
-        // where the ReLU passed it (pooled > 0); zero elsewhere, including
-        // the thrown-away columns and the filters past FN.
-        std::fill(dconv.begin(), dconv.end(), 0.0f);
-        for (std::size_t i = 0; i < nf; ++i) {
-          const std::size_t base = (n * FN + f0 + i) * ph * pw;
-          float* dc = dconv.data() + i * dspan;
-          for (std::size_t y = 0; y < ph; ++y)
-            for (std::size_t xx = 0; xx < pw; ++xx) {
-              const std::size_t k = base + y * pw + xx;
-              const float gk = pooled[k] > 0.0f ? dpooled[k] : 0.0f;  // branch-free ReLU mask
-              const std::uint8_t a = arg[k];
-              dc[(2 * y + (a >> 1)) * Wp + 2 * xx + (a & 1)] = gk;
-              dbf[i] += gk;
-            }
-        }
+        for (std::size_t i = 0; i < kBwdFilters; ++i)
+          route_pooled_gradient(g, i < nf ? (n * FN + f0 + i) * ph * pw : 0, i < nf, pooled, arg, dpooled,
+                                dconv.data() + i * dspan, dbv[i]);
         // dW[f, t] += Σ_p dconv[f, p] · x[off[t] + p]
         const float* img = xpad + n * per;
         for (std::size_t grp = 0; grp < groups; ++grp)
@@ -287,7 +328,9 @@ void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size
           for (std::size_t l = 0; l < kLanes; ++l) s += m[l];
           dW[(f0 + i) * taps + t] = s;
         }
-        db[f0 + i] = dbf[i];
+        float dbf = 0.0f;
+        for (std::size_t l = 0; l < kLanes; ++l) dbf += dbv[i][l];
+        db[f0 + i] = dbf;
       }
     }
   }
