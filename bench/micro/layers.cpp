@@ -88,6 +88,47 @@ void BM_conv_backward(benchmark::State& state) {
 }
 BENCHMARK(BM_conv_backward)->ArgName("dx")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+// ---- The fused direct Conv1+Relu1+Pool1 (float, stride 1) the network runs ----
+
+// Forward, arg 0: evaluation (no argmax kept); 1: training (argmax kept).
+void BM_direct_conv_relu_pool_forward(benchmark::State& state) {
+  namespace k = convnet::kernels;
+  const bool keep = state.range(0) != 0;
+  const Tensor<float> x = random_tensor({kBatch, kC, kH, kW}, 0.f, 1.f);
+  const Tensor<float> W = random_tensor({kFN, kC, kFH, kFW}, -0.1f, 0.1f, 3), b = random_tensor({kFN}, -0.1f, 0.1f, 5);
+  Tensor<float> xpad({kBatch, k::conv_direct_padded_size(kC, kH, kW, kFW)}), pooled({kBatch, kFN, kPH, kPW});
+  std::vector<std::uint8_t> arg(pooled.size());
+  k::pad_images(x.data(), kBatch, kC, kH, kW, 0, kFW, xpad.data());
+  for (auto _ : state) {
+    k::conv_relu_pool2_direct(xpad.data(), kBatch, kC, kH, kW, W.data(), b.data(), kFN, kFH, kFW, pooled.data(),
+                              keep ? arg.data() : nullptr);
+    benchmark::ClobberMemory();
+  }
+  set_rates(state, conv_fwd_flops(kBatch), kBatch);
+}
+BENCHMARK(BM_direct_conv_relu_pool_forward)->ArgName("argmax")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Backward: the pooled gradient routed through ReLU and the argmax, dW1 and db1.
+void BM_direct_conv_relu_pool_backward(benchmark::State& state) {
+  namespace k = convnet::kernels;
+  const Tensor<float> x = random_tensor({kBatch, kC, kH, kW}, 0.f, 1.f);
+  const Tensor<float> W = random_tensor({kFN, kC, kFH, kFW}, -0.1f, 0.1f, 3), b = random_tensor({kFN}, -0.1f, 0.1f, 5);
+  Tensor<float> xpad({kBatch, k::conv_direct_padded_size(kC, kH, kW, kFW)}), pooled({kBatch, kFN, kPH, kPW});
+  std::vector<std::uint8_t> arg(pooled.size());
+  k::pad_images(x.data(), kBatch, kC, kH, kW, 0, kFW, xpad.data());
+  k::conv_relu_pool2_direct(xpad.data(), kBatch, kC, kH, kW, W.data(), b.data(), kFN, kFH, kFW, pooled.data(),
+                            arg.data());
+  const Tensor<float> dpooled = random_tensor({kBatch, kFN, kPH, kPW}, -1e-3f, 1e-3f, 4);
+  Tensor<float> dW({kFN, kC, kFH, kFW}), db({kFN});
+  for (auto _ : state) {
+    k::conv_relu_pool2_direct_backward(xpad.data(), kBatch, kC, kH, kW, kFN, kFH, kFW, pooled.data(), arg.data(),
+                                       dpooled.data(), dW.data(), db.data());
+    benchmark::ClobberMemory();
+  }
+  set_rates(state, conv_fwd_flops(kBatch), kBatch);
+}
+BENCHMARK(BM_direct_conv_relu_pool_backward)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 // ---- ReLU and Pooling (2x2, stride 2) on the conv output (100,30,24,24) -------
 
 void BM_relu_forward(benchmark::State& state) {
