@@ -99,6 +99,23 @@ TEST(Cli, SameSeedSameOutput) {
   EXPECT_EQ(test::slurp(d.string() + "/a.npz"), test::slurp(d.string() + "/t2.npz"));
 }
 
+// OpenBLAS forced onto its pre-AVX2 kernels (what its DYNAMIC_ARCH does on a
+// CPU it does not recognise) is named on stderr, with the fix; the run goes on.
+TEST(Cli, WarnsWhenOpenblasRunsKernelsOlderThanTheCpu) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) GTEST_SKIP() << "CPU without AVX2";
+  const auto d = fresh_dir("coretype");
+  test::write_toy_idx(d / "data", 50, 20);
+  const std::string args = "train --data " + d.string() + "/data --iters 2 --batch-size 10 --train-size 0 "
+                           "--test-size 0 --print-interval 2 --eval-interval 2 --threads 1";
+  const auto slow = run_cli(args, "OPENBLAS_CORETYPE=Prescott");
+  ASSERT_EQ(slow.status, 0) << slow.err;
+  EXPECT_NE(slow.err.find("convnet: warning: OpenBLAS runs its Prescott kernels"), std::string::npos) << slow.err;
+  EXPECT_NE(slow.err.find("OPENBLAS_CORETYPE="), std::string::npos) << slow.err;
+  const auto fine = run_cli(args, "OPENBLAS_CORETYPE=Haswell");
+  ASSERT_EQ(fine.status, 0) << fine.err;
+  EXPECT_EQ(fine.err.find("warning"), std::string::npos) << fine.err;
+}
+
 TEST(Cli, BadInputGivesOneLineErrorAndStatus2) {
   const auto d = fresh_dir("bad");
   const std::string o = d.string();

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
 #include <sstream>
 
 #include "cli_util.hpp"
@@ -119,6 +120,7 @@ int run_train(const TrainArgs& a, RunOptions run, const NpzArchive* resume) {
     throw Error("--print-interval " + std::to_string(a.print_interval) + " must be a multiple of --eval-interval " +
                 std::to_string(run.eval_interval) + " (the printed accuracies are the evaluation's)");
   set_num_threads(a.threads);
+  if (const char* w = blas_slow_kernel_warning()) std::cerr << "convnet: warning: " << w << "\n";
 
   // In [10], In [11]
   const Mnist mnist = load_mnist(a.data);
