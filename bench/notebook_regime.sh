@@ -2,7 +2,8 @@
 # The notebook's regime (5000/1000 images, 1000 iterations of batch 100, both
 # accuracies every 10 iterations) run by `convnet train` under /usr/bin/time -v:
 # wall, training-only and evaluation-only seconds and images/s, peak RSS, the
-# run's FLOPs (formula printed), achieved GFLOP/s beside sgemm_peak's.
+# run's FLOPs (formula printed), achieved GFLOP/s beside sgemm_peak's (the
+# library's OpenBLAS) and beside the fastest other BLAS probe built, if any.
 #
 #   bench/notebook_regime.sh [TRAIN ARGS...]        e.g. --iters 50 --threads 1
 #
@@ -56,5 +57,19 @@ if [[ -z $peak ]]; then
     echo "notebook_regime.sh: $SGEMM_PEAK missing (build with -DCONVNET_BUILD_BENCH=ON); no peak ratio" >&2
   fi
 fi
+# The same probe through the other BLAS libraries built (BLIS, oneDNN, Eigen):
+# the fastest one's square sgemm, the best the machine offers.
+best=
+if [[ -z ${PEAK_GFLOPS:-} ]]; then
+  for lib in blis dnnl eigen; do
+    probe=$BUILD_DIR/bench/sgemm_peak_$lib
+    [[ -x $probe ]] || continue
+    g=$("$probe" --peak-only --threads "$threads")
+    if [[ -z $best ]] || $PY -c 'import sys; sys.exit(not float(sys.argv[1]) > float(sys.argv[2]))' "$g" "${best#*=}"; then
+      best="$lib=$g"
+    fi
+  done
+fi
 [[ -n ${RESULT_JSON:-} ]] && cp "$tmp/result.json" "$RESULT_JSON"
-$PY "$here/lib/benchlib.py" report "$tmp/result.json" ${peak:+--peak "$peak" --peak-threads "$threads"} -- "${args[@]}"
+$PY "$here/lib/benchlib.py" report "$tmp/result.json" ${peak:+--peak "$peak" --peak-threads "$threads"} \
+    ${best:+--best-peak "$best"} -- "${args[@]}"

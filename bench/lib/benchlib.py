@@ -3,7 +3,7 @@
 
   benchlib.py result  --timings T.json --time-v TIME.txt --out R.json
         merge a run's --timings JSON with /usr/bin/time -v's wall seconds and peak RSS
-  benchlib.py report  R.json [--peak GFLOPS --peak-threads N] [-- TRAIN ARGS...]
+  benchlib.py report  R.json [--peak GFLOPS --peak-threads N] [--best-peak LIB=GFLOPS] [-- TRAIN ARGS...]
         print the regime report: seconds, images/s, peak RSS, FLOPs (with the formula), GFLOP/s
   benchlib.py compare --a NAME R1.json R2.json ... --b NAME R3.json ...
         medians of each figure per side and the ratio A/B
@@ -166,6 +166,12 @@ def cmd_report(a):
         if peak:
             line += f'   {g / peak:.3f}'
         print(line)
+    if a.best_peak:
+        # The fastest sgemm among the other BLAS libraries built (bench/blas_compare.sh).
+        lib, value = a.best_peak.split('=', 1)
+        best = float(value)
+        print(f"fastest other BLAS built: {lib} sgemm {best:.1f} GFLOP/s ({a.peak_threads} threads, 2048^3); "
+              f"train+eval / that: {rate(tr_fl + ev_fl, tot) / 1e9 / best:.3f}")
 
 
 FIGURES = [
@@ -214,6 +220,7 @@ def main(argv=None):
     p.add_argument('result')
     p.add_argument('--peak', type=float)
     p.add_argument('--peak-threads', default='?')
+    p.add_argument('--best-peak', metavar='LIBRARY=GFLOPS')
     p = sub.add_parser('compare')
     p.add_argument('--a', nargs='+', required=True, metavar=('NAME', 'RESULT'))
     p.add_argument('--b', nargs='+', required=True, metavar=('NAME', 'RESULT'))
