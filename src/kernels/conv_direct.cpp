@@ -6,14 +6,14 @@
 // instead of ow, so output pixel p = y*Wp + x reads input p + ky*Wp + kx for
 // every tap — one contiguous run per tap. Columns x >= ow are computed and
 // thrown away (4 of 28 for the notebook, cheaper than ragged rows). A
-// register block holds kFwdChunks 16-pixel chunks for kFwdFilters filters
+// register block holds kFwdChunks vectors of pixels for kFwdFilters filters
 // while all C*FH*FW taps are added. The tests hold these kernels to the
 // notebook's im2col + GEMM reference.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -22,60 +22,95 @@
 namespace convnet::kernels {
 
 namespace {
-typedef float v16 __attribute__((vector_size(64)));
-typedef std::int32_t v16i __attribute__((vector_size(64)));
-typedef std::uint8_t v16u8 __attribute__((vector_size(16)));
+// The vector: a whole register of the target. With AVX-512, 16 floats (32
+// registers); otherwise 8 (AVX2's 16 ymm registers — 16-float vectors there
+// spill every accumulator to the stack, ~50x slower). Register blocks are
+// sized so accumulators + inputs fit the register file.
+#ifdef __AVX512F__
 constexpr std::size_t kLanes = 16;
-// Forward register block: 2 chunks x 10 filters = 20 accumulators (the
-// notebook's 30 filters are 3 blocks, its 672 wide pixels 21 blocks).
-constexpr std::size_t kFwdChunks = 2, kFwdFilters = 10;
-// dW register block: 5 filters x 5 taps = 25 accumulators (30 filters are 6
-// blocks, a 5x5 filter's taps 5 groups).
-constexpr std::size_t kBwdFilters = 5, kBwdTaps = 5;
+// Forward: 2 chunks x 10 filters = 20 accumulators (the notebook's 30
+// filters are 3 blocks, its 672 wide pixels 21 blocks). dW: 5 filters x 5
+// taps = 25 accumulators (30 filters are 6 blocks, 25 taps 5 groups).
+constexpr std::size_t kFwdChunks = 2, kFwdFilters = 10, kBwdFilters = 5, kBwdTaps = 5;
+#else
+constexpr std::size_t kLanes = 8;
+// Forward: 2 x 6 = 12 accumulators + 2 inputs + 1 broadcast; dW: 3 x 3 = 9
+// accumulators + 3 gradient vectors + 1 input.
+constexpr std::size_t kFwdChunks = 2, kFwdFilters = 6, kBwdFilters = 3, kBwdTaps = 3;
+#endif
+typedef float vf __attribute__((vector_size(kLanes * sizeof(float))));
+typedef std::int32_t vi __attribute__((vector_size(kLanes * sizeof(std::int32_t))));
+typedef std::uint8_t vu8 __attribute__((vector_size(kLanes)));
 
-inline v16 load16(const float* p) {
-  v16 v;
+inline vf loadv(const float* p) {
+  vf v;
   std::memcpy(&v, p, sizeof v);  // unaligned load
   return v;
 }
-inline void store16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
-// The first n lanes of v to p (n <= 16). A masked store where AVX-512 has
-// one: a variable-length memcpy of a vector stalls on store forwarding.
-inline void store_first(float* p, v16 v, std::size_t n) {
-#ifdef __AVX512F__
-  _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), __m512(v));
+inline void storev(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+#if defined(__AVX512F__)
+inline __mmask16 first(std::size_t n) { return __mmask16((1u << n) - 1); }
+#elif defined(__AVX2__)
+inline __m256i first(std::size_t n) {  // lanes < n all ones
+  const vi iota = {0, 1, 2, 3, 4, 5, 6, 7};
+  return __m256i(iota < std::int32_t(n));
+}
+#endif
+// The first n lanes of v to p (n <= kLanes). A masked store where the ISA
+// has one: a variable-length memcpy of a vector stalls on store forwarding.
+inline void store_first(float* p, vf v, std::size_t n) {
+#if defined(__AVX512F__)
+  _mm512_mask_storeu_ps(p, first(n), __m512(v));
+#elif defined(__AVX2__)
+  _mm256_maskstore_ps(p, first(n), __m256(v));
 #else
   std::memcpy(p, &v, n * sizeof(float));
 #endif
 }
 // The first n lanes of v, narrowed to bytes (values 0..255), to p.
-inline void store_first_u8(std::uint8_t* p, v16i v, std::size_t n) {
-#ifdef __AVX512F__
-  _mm512_mask_cvtepi32_storeu_epi8(p, __mmask16((1u << n) - 1), __m512i(v));
+inline void store_first_u8(std::uint8_t* p, vi v, std::size_t n) {
+#if defined(__AVX512F__)
+  _mm512_mask_cvtepi32_storeu_epi8(p, first(n), __m512i(v));
 #else
-  const v16u8 b = __builtin_convertvector(v, v16u8);
-  std::memcpy(p, &b, n);
+  const vu8 b = __builtin_convertvector(v, vu8);
+  if (n == kLanes) std::memcpy(p, &b, kLanes);  // fixed size: one store
+  else for (std::size_t i = 0; i < n; ++i) p[i] = b[i];
 #endif
 }
 // The first n floats (bytes, widened) at p, zeros in the other lanes;
 // nothing past p + n is read.
-inline v16 load_first(const float* p, std::size_t n) {
-#ifdef __AVX512F__
-  return v16(_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p));
+inline vf load_first(const float* p, std::size_t n) {
+#if defined(__AVX512F__)
+  return vf(_mm512_maskz_loadu_ps(first(n), p));
+#elif defined(__AVX2__)
+  return vf(_mm256_maskload_ps(p, first(n)));
 #else
-  v16 v{};
+  vf v{};
   std::memcpy(&v, p, n * sizeof(float));
   return v;
 #endif
 }
-inline v16i load_first_u8(const std::uint8_t* p, std::size_t n) {
-#if defined(__AVX512BW__) && defined(__AVX512VL__)
-  return v16i(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(__mmask16((1u << n) - 1), p)));
+inline vi load_first_u8(const std::uint8_t* p, std::size_t n) {
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  return vi(_mm512_maskz_cvtepu8_epi32(first(n), _mm_maskz_loadu_epi8(first(n), p)));
 #else
-  v16u8 b{};
-  std::memcpy(&b, p, n);
-  return __builtin_convertvector(b, v16i);
+  vu8 b{};
+  if (n == kLanes) std::memcpy(&b, p, kLanes);  // fixed size: one load
+  else for (std::size_t i = 0; i < n; ++i) b[i] = p[i];
+  return __builtin_convertvector(b, vi);
 #endif
+}
+// Shuffle indices: lanes 0, 2, 4, ... of the pair (a, b), and a's first
+// half interleaved with b's (a0 b0 a1 b1 ...).
+inline vi even_lanes() {
+  vi v;
+  for (std::size_t i = 0; i < kLanes; ++i) v[i] = std::int32_t(2 * i);
+  return v;
+}
+inline vi interleave_low() {
+  vi v;
+  for (std::size_t i = 0; i < kLanes; ++i) v[i] = std::int32_t(i % 2 ? kLanes + i / 2 : i / 2);
+  return v;
 }
 constexpr std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
 
@@ -116,19 +151,19 @@ void pack_forward(const float* W, const float* b, std::size_t FN, std::size_t ta
   }
 }
 
-// kFwdFilters wide output planes (stride span), pixels p0 .. p0 + R*16.
+// F wide output planes (stride span), pixels p0 .. p0 + R*kLanes.
 template <std::size_t R, std::size_t F>
 inline void conv_block(const float* in, const Wide& g, const float* w, const float* bias, std::size_t p0, float* out,
                        std::size_t span) {
-  v16 acc[F][R];
+  vf acc[F][R];
   for (std::size_t i = 0; i < F; ++i)
-    for (std::size_t r = 0; r < R; ++r) acc[i][r] = v16{} + bias[i];
+    for (std::size_t r = 0; r < R; ++r) acc[i][r] = vf{} + bias[i];
   for (std::size_t c = 0; c < g.C; ++c)
     for (std::size_t ky = 0; ky < g.FH; ++ky) {
       const float* row = in + c * g.plane() + ky * g.Wp + p0;
       for (std::size_t kx = 0; kx < g.FW; ++kx, w += F) {
-        v16 v[R];
-        for (std::size_t r = 0; r < R; ++r) v[r] = load16(row + kx + r * kLanes);
+        vf v[R];
+        for (std::size_t r = 0; r < R; ++r) v[r] = loadv(row + kx + r * kLanes);
         for (std::size_t i = 0; i < F; ++i) {
           const float wi = w[i];
           for (std::size_t r = 0; r < R; ++r) acc[i][r] += wi * v[r];  // FMA
@@ -136,27 +171,26 @@ inline void conv_block(const float* in, const Wide& g, const float* w, const flo
       }
     }
   for (std::size_t i = 0; i < F; ++i)
-    for (std::size_t r = 0; r < R; ++r) store16(out + i * span + p0 + r * kLanes, acc[i][r]);
+    for (std::size_t r = 0; r < R; ++r) storev(out + i * span + p0 + r * kLanes, acc[i][r]);
 }
 
-// One row of 2x2/2 max pooling with ReLU over rows r0 and r1, 16 outputs at
-// a time: even and odd columns split by a shuffle, the first maximum in
+// One row of 2x2/2 max pooling with ReLU over rows r0 and r1, kLanes
+// outputs at a time: even and odd columns split by a shuffle, the first maximum in
 // window order chosen by compares (as np.argmax, no branches): the best of
-// each row, the second row only where strictly larger. Reads up to 31
-// floats past 2*(pw-1) in each row.
+// each row, the second row only where strictly larger. Reads up to
+// 2*kLanes - 1 floats past 2*(pw-1) in each row.
 inline void relu_pool2_row(const float* r0, const float* r1, std::size_t pw, float* out, std::uint8_t* arg) {
-  const v16i even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
-  const v16i odd = even + 1;
+  const vi even = even_lanes(), odd = even + 1;
   for (std::size_t x0 = 0; x0 < pw; x0 += kLanes) {
-    const v16 a0 = load16(r0 + 2 * x0), b0 = load16(r0 + 2 * x0 + kLanes);
-    const v16 a1 = load16(r1 + 2 * x0), b1 = load16(r1 + 2 * x0 + kLanes);
-    const v16 v0 = __builtin_shuffle(a0, b0, even), v1 = __builtin_shuffle(a0, b0, odd);
-    const v16 v2 = __builtin_shuffle(a1, b1, even), v3 = __builtin_shuffle(a1, b1, odd);
-    const v16i c1 = v1 > v0, c3 = v3 > v2;  // -1 where true
-    const v16 m01 = c1 ? v1 : v0, m23 = c3 ? v3 : v2;
-    const v16i lower = m23 > m01;
-    const v16 m = lower ? m23 : m01;
-    const v16 r = m <= 0.0f ? v16{} : m;
+    const vf a0 = loadv(r0 + 2 * x0), b0 = loadv(r0 + 2 * x0 + kLanes);
+    const vf a1 = loadv(r1 + 2 * x0), b1 = loadv(r1 + 2 * x0 + kLanes);
+    const vf v0 = __builtin_shuffle(a0, b0, even), v1 = __builtin_shuffle(a0, b0, odd);
+    const vf v2 = __builtin_shuffle(a1, b1, even), v3 = __builtin_shuffle(a1, b1, odd);
+    const vi c1 = v1 > v0, c3 = v3 > v2;  // -1 where true
+    const vf m01 = c1 ? v1 : v0, m23 = c3 ? v3 : v2;
+    const vi lower = m23 > m01;
+    const vf m = lower ? m23 : m01;
+    const vf r = m <= 0.0f ? vf{} : m;
     const std::size_t n = std::min(kLanes, pw - x0);
     store_first(out + x0, r, n);
     if (arg) store_first_u8(arg + x0, lower ? 2 - c3 : -c1, n);  // window position dy*2+dx
@@ -221,63 +255,62 @@ void conv_relu_pool2_direct(const float* xpad, std::size_t N, std::size_t C, std
 }
 
 namespace {
-// One wide dconv plane (bwd_span floats; the next 32 may be overwritten)
+// One wide dconv plane (bwd_span floats; the next 2*kLanes may be overwritten)
 // from a filter's pooled gradient: each window's argmax gets the gradient
 // where the ReLU passed it (pooled > 0), every other pixel zero — including
-// the thrown-away columns. 16 windows at a time: per window row, the two
+// the thrown-away columns. kLanes windows at a time: per window row, the two
 // conv rows are interleaved from (arg == dx) and (arg == 2 + dx) masks.
 // live false: an all-zero plane (a filter past FN in the last block).
 inline void route_pooled_gradient(const Wide& g, std::size_t base, bool live, const float* pooled,
-                                  const std::uint8_t* arg, const float* dpooled, float* dc, v16& db) {
+                                  const std::uint8_t* arg, const float* dpooled, float* dc, vf& db) {
   const std::size_t ph = g.oh() / 2, pw = g.ow() / 2, Wp = g.Wp, span = g.bwd_span();
-  // The row writes below cover whole rows when 32-float chunks reach Wp;
+  // The row writes below cover whole rows when 2*kLanes-float chunks reach Wp;
   // then only the rows past the windows need zeroing.
   const bool rows_covered = live && 2 * round_up(pw, kLanes) >= Wp;
   std::fill(dc + (rows_covered ? 2 * ph * Wp : 0), dc + span, 0.0f);
   if (!live) return;
-  const v16i lo = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
-  const v16i hi = lo + 8;
+  const vi lo = interleave_low(), hi = lo + std::int32_t(kLanes / 2);
   // Rows in order, each left to right: a chunk's spill past the row's end
   // is overwritten by the next row's first chunk.
   for (std::size_t y = 0; y < ph; ++y)
     for (std::size_t dy = 0; dy < 2; ++dy)
       for (std::size_t x0 = 0; x0 < pw; x0 += kLanes) {
         const std::size_t n = std::min(kLanes, pw - x0), k = base + y * pw + x0;
-        const v16 pv = load_first(pooled + k, n);
-        const v16 gv = pv > 0.0f ? load_first(dpooled + k, n) : v16{};  // ReLU mask; lanes past n are 0
-        const v16i a = load_first_u8(arg + k, n);
+        const vf pv = load_first(pooled + k, n);
+        const vf gv = pv > 0.0f ? load_first(dpooled + k, n) : vf{};  // ReLU mask; lanes past n are 0
+        const vi a = load_first_u8(arg + k, n);
         if (dy == 0) db += gv;
-        const v16 e0 = a == std::int32_t(2 * dy) ? gv : v16{};      // window column 0
-        const v16 e1 = a == std::int32_t(2 * dy + 1) ? gv : v16{};  // window column 1
+        const vf e0 = a == std::int32_t(2 * dy) ? gv : vf{};      // window column 0
+        const vf e1 = a == std::int32_t(2 * dy + 1) ? gv : vf{};  // window column 1
         float* row = dc + (2 * y + dy) * Wp + 2 * x0;
-        store16(row, __builtin_shuffle(e0, e1, lo));
-        store16(row + kLanes, __builtin_shuffle(e0, e1, hi));
+        storev(row, __builtin_shuffle(e0, e1, lo));
+        storev(row + kLanes, __builtin_shuffle(e0, e1, hi));
       }
 }
 
-// accm[i][t] (16 lanes each, row stride ld) += Σ_p d[i][p] · in[off[t] + p]
-// over `chunks` chunks of 16 pixels: F gradient planes against T shifted
+// accm[i][t] (kLanes each, row stride ld) += Σ_p d[i][p] · in[off[t] + p]
+// over `chunks` chunks of kLanes pixels: F gradient planes against T shifted
 // input runs, all F*T partial sums in registers.
 template <std::size_t F, std::size_t T>
 inline void correlate_block(const float* d, std::size_t dspan, const float* img, const std::size_t* off,
                             std::size_t chunks, float* accm, std::size_t ld) {
-  v16 acc[F][T];
+  vf acc[F][T];
   for (std::size_t i = 0; i < F; ++i)
-    for (std::size_t t = 0; t < T; ++t) acc[i][t] = v16{};
+    for (std::size_t t = 0; t < T; ++t) acc[i][t] = vf{};
   const float* src[T];
   for (std::size_t t = 0; t < T; ++t) src[t] = img + off[t];
   for (std::size_t p = 0; p < chunks * kLanes; p += kLanes) {
-    v16 dv[F];
-    for (std::size_t i = 0; i < F; ++i) dv[i] = load16(d + i * dspan + p);
+    vf dv[F];
+    for (std::size_t i = 0; i < F; ++i) dv[i] = loadv(d + i * dspan + p);
     for (std::size_t t = 0; t < T; ++t) {
-      const v16 x = load16(src[t] + p);
+      const vf x = loadv(src[t] + p);
       for (std::size_t i = 0; i < F; ++i) acc[i][t] += dv[i] * x;  // FMA
     }
   }
   for (std::size_t i = 0; i < F; ++i)
     for (std::size_t t = 0; t < T; ++t) {
       float* m = accm + i * ld + t * kLanes;
-      store16(m, load16(m) + acc[i][t]);
+      storev(m, loadv(m) + acc[i][t]);
     }
 }
 }  // namespace
@@ -310,7 +343,7 @@ void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size
     for (std::size_t blk = 0; blk < blocks; ++blk) {
       const std::size_t f0 = blk * kBwdFilters, nf = std::min(kBwdFilters, FN - f0);
       std::fill(accm.begin(), accm.end(), 0.0f);
-      v16 dbv[kBwdFilters] = {};
+      vf dbv[kBwdFilters] = {};
       for (std::size_t n = 0; n < N; ++n) {
         for (std::size_t i = 0; i < kBwdFilters; ++i)
           route_pooled_gradient(g, i < nf ? (n * FN + f0 + i) * ph * pw : 0, i < nf, pooled, arg, dpooled,
