@@ -33,7 +33,10 @@ const char* blas_slow_kernel_warning() {
   static const std::string msg = [] {
     const std::string core = openblas_get_corename();
     bool old = false;
-    for (const char* c : {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Sandybridge"})
+    // OpenBLAS's names of its cores without AVX2 kernels.
+    for (const char* c : {"Unknown", "Katmai", "Coppermine", "Northwood", "Prescott", "Banias", "Atom", "Core2",
+                          "Penryn", "Dunnington", "Nehalem", "Athlon", "Opteron", "Opteron_SSE3", "Barcelona", "Nano",
+                          "Sandybridge", "Bobcat", "Bulldozer", "Piledriver"})
       old = old || core == c;
     if (!old || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return std::string();
     const char* better = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") ? "SkylakeX"

@@ -37,9 +37,9 @@ void gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha
     blas(ta, tb, int(M), int(N), int(K), alpha, A, int(lda), B, int(ldb), beta, C, int(ldc));
     return;
   }
-  // Split the longer side of C into equal blocks, multiples of GRAIN where
-  // the side is long (the kernels' register tile); a batch of 100 rows is
-  // split 52/48, not 64/36.
+  // Split the longer side of C into equal blocks: multiples of 16 (the
+  // kernels' register tile) where the side is long, else of 4, so a batch
+  // of 100 rows is split 52/48, not 64/36.
   const bool split_rows = M >= N;
   const std::size_t len = split_rows ? M : N;
 #pragma omp parallel num_threads(threads)
