@@ -103,14 +103,18 @@ bool decode_png(PngReader& r) {
 
   r.out.rows = r.height;
   r.out.cols = r.width;
-  r.out.pixels.resize(static_cast<std::size_t>(r.width) * r.height);
-  if (passes == 1) {  // row by row: memory stays at one row
+  if (passes == 1) {
+    // Row by row, the output growing with each row decoded: a small file
+    // whose header claims a huge picture fails at its first missing row
+    // having allocated about one row, not the whole claimed size.
     r.buffer.resize(rowbytes);
     for (std::uint32_t y = 0; y < r.height; ++y) {
       png_read_row(r.png, r.buffer.data(), nullptr);
+      r.out.pixels.resize(std::size_t(y + 1) * r.width);
       row_to_gray(r.buffer.data(), channels, r.width, &r.out.pixels[std::size_t(y) * r.width]);
     }
   } else {  // interlaced: libpng needs the whole image
+    r.out.pixels.resize(static_cast<std::size_t>(r.width) * r.height);
     r.buffer.resize(rowbytes * r.height);
     r.row_ptrs.resize(r.height);
     for (std::uint32_t y = 0; y < r.height; ++y) r.row_ptrs[y] = &r.buffer[rowbytes * y];

@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "convnet/error.hpp"
 #include "convnet/image.hpp"
@@ -255,6 +258,81 @@ TEST_F(ImageTest, TooLargeIsRefused) {
                             {std::vector<png_byte>((w + 7) / 8, 0)}));
   expect_error([&] { convnet::read_png_gray(path("wide.png")); },
                {"wide.png", std::to_string(w) + "x1", "16384x16384"});
+}
+
+namespace {
+// A PNG whose IHDR claims w x h 8-bit grey pixels but whose IDAT holds one
+// row (of zeros), then IEND: libpng reads the header and the first row, and
+// fails at the second.
+std::vector<char> one_row_png(std::uint32_t w, std::uint32_t h) {
+  std::vector<char> out = {'\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\n'};
+  auto be32 = [&](std::uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) out.push_back(char((v >> s) & 0xff));
+  };
+  auto chunk = [&](const char* type, const std::vector<unsigned char>& data) {
+    be32(std::uint32_t(data.size()));
+    std::vector<unsigned char> td(type, type + 4);
+    td.insert(td.end(), data.begin(), data.end());
+    out.insert(out.end(), td.begin(), td.end());
+    be32(std::uint32_t(crc32(0, td.data(), uInt(td.size()))));
+  };
+  std::vector<unsigned char> ihdr;
+  for (std::uint32_t v : {w, h})
+    for (int s = 24; s >= 0; s -= 8) ihdr.push_back((v >> s) & 0xff);
+  ihdr.insert(ihdr.end(), {8, 0, 0, 0, 0});  // depth 8, grey, deflate, adaptive filter, not interlaced
+  chunk("IHDR", ihdr);
+  const std::vector<unsigned char> row(std::size_t(w) + 1, 0);  // filter byte + pixels
+  std::vector<unsigned char> z(compressBound(uLong(row.size())));
+  uLongf zlen = uLongf(z.size());
+  if (compress(z.data(), &zlen, row.data(), uLong(row.size())) != Z_OK) return {};
+  z.resize(zlen);
+  chunk("IDAT", z);
+  chunk("IEND", {});
+  return out;
+}
+}  // namespace
+
+// A file of about a hundred bytes claiming 16384 x 16384 pixels (256 MiB)
+// must fail as corrupt having allocated about a row: in a child whose address
+// space is capped at what it has plus 64 MiB, reading it ends in "corrupt
+// PNG", not bad_alloc.
+TEST_F(ImageTest, HeaderClaimingAHugePictureCostsAboutOneRow) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "an address-space cap and ASan's shadow memory do not mix";
+#endif
+  const std::string file = path("claims.png");
+  const std::vector<char> bytes = one_row_png(convnet::kMaxPngSide, convnet::kMaxPngSide);
+  ASSERT_FALSE(bytes.empty());
+  ASSERT_LT(bytes.size(), 200u);
+  write_bytes(file, bytes);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    long pages = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+      std::fclose(f);
+    }
+    if (pages <= 0) _exit(5);
+    const rlim_t cap = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE)) + (rlim_t(64) << 20);
+    const rlimit rl{cap, cap};
+    if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(6);
+    try {
+      convnet::read_png_gray(file);
+      _exit(1);  // a header alone is not a picture
+    } catch (const convnet::Error& e) {
+      _exit(std::string(e.what()).find(": corrupt PNG: ") != std::string::npos ? 0 : 2);
+    } catch (const std::bad_alloc&) {
+      _exit(3);
+    } catch (...) {
+      _exit(4);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "1: read succeeded, 2: other error, 3: out of memory (the claimed size was allocated), 5/6: setup";
 }
 
 TEST_F(ImageTest, WriteErrors) {
