@@ -90,18 +90,31 @@ BENCHMARK(BM_conv_backward)->ArgName("dx")->Arg(0)->Arg(1)->Unit(benchmark::kMic
 
 // ---- The fused direct Conv1+Relu1+Pool1 (float, stride 1) the network runs ----
 
+// The kernels' inputs and outputs at the notebook's shapes: a padded batch,
+// W1 and b1, and the pooled output with its argmax.
+struct DirectConv {
+  const Tensor<float> W = random_tensor({kFN, kC, kFH, kFW}, -0.1f, 0.1f, 3);
+  const Tensor<float> b = random_tensor({kFN}, -0.1f, 0.1f, 5);
+  Tensor<float> xpad{{kBatch, convnet::kernels::conv_direct_padded_size(kC, kH, kW, kFW)}};
+  Tensor<float> pooled{{kBatch, kFN, kPH, kPW}};
+  std::vector<std::uint8_t> arg = std::vector<std::uint8_t>(pooled.size());
+
+  DirectConv() {
+    const Tensor<float> x = random_tensor({kBatch, kC, kH, kW}, 0.f, 1.f);
+    convnet::kernels::pad_images(x.data(), kBatch, kC, kH, kW, 0, kFW, xpad.data());
+  }
+  void forward(bool keep_argmax) {
+    convnet::kernels::conv_relu_pool2_direct(xpad.data(), kBatch, kC, kH, kW, W.data(), b.data(), kFN, kFH, kFW,
+                                             pooled.data(), keep_argmax ? arg.data() : nullptr);
+  }
+};
+
 // Forward, arg 0: evaluation (no argmax kept); 1: training (argmax kept).
 void BM_direct_conv_relu_pool_forward(benchmark::State& state) {
-  namespace k = convnet::kernels;
   const bool keep = state.range(0) != 0;
-  const Tensor<float> x = random_tensor({kBatch, kC, kH, kW}, 0.f, 1.f);
-  const Tensor<float> W = random_tensor({kFN, kC, kFH, kFW}, -0.1f, 0.1f, 3), b = random_tensor({kFN}, -0.1f, 0.1f, 5);
-  Tensor<float> xpad({kBatch, k::conv_direct_padded_size(kC, kH, kW, kFW)}), pooled({kBatch, kFN, kPH, kPW});
-  std::vector<std::uint8_t> arg(pooled.size());
-  k::pad_images(x.data(), kBatch, kC, kH, kW, 0, kFW, xpad.data());
+  DirectConv d;
   for (auto _ : state) {
-    k::conv_relu_pool2_direct(xpad.data(), kBatch, kC, kH, kW, W.data(), b.data(), kFN, kFH, kFW, pooled.data(),
-                              keep ? arg.data() : nullptr);
+    d.forward(keep);
     benchmark::ClobberMemory();
   }
   set_rates(state, conv_fwd_flops(kBatch), kBatch);
@@ -110,19 +123,14 @@ BENCHMARK(BM_direct_conv_relu_pool_forward)->ArgName("argmax")->Arg(0)->Arg(1)->
 
 // Backward: the pooled gradient routed through ReLU and the argmax, dW1 and db1.
 void BM_direct_conv_relu_pool_backward(benchmark::State& state) {
-  namespace k = convnet::kernels;
-  const Tensor<float> x = random_tensor({kBatch, kC, kH, kW}, 0.f, 1.f);
-  const Tensor<float> W = random_tensor({kFN, kC, kFH, kFW}, -0.1f, 0.1f, 3), b = random_tensor({kFN}, -0.1f, 0.1f, 5);
-  Tensor<float> xpad({kBatch, k::conv_direct_padded_size(kC, kH, kW, kFW)}), pooled({kBatch, kFN, kPH, kPW});
-  std::vector<std::uint8_t> arg(pooled.size());
-  k::pad_images(x.data(), kBatch, kC, kH, kW, 0, kFW, xpad.data());
-  k::conv_relu_pool2_direct(xpad.data(), kBatch, kC, kH, kW, W.data(), b.data(), kFN, kFH, kFW, pooled.data(),
-                            arg.data());
+  DirectConv d;
+  d.forward(true);
   const Tensor<float> dpooled = random_tensor({kBatch, kFN, kPH, kPW}, -1e-3f, 1e-3f, 4);
   Tensor<float> dW({kFN, kC, kFH, kFW}), db({kFN});
   for (auto _ : state) {
-    k::conv_relu_pool2_direct_backward(xpad.data(), kBatch, kC, kH, kW, kFN, kFH, kFW, pooled.data(), arg.data(),
-                                       dpooled.data(), dW.data(), db.data());
+    convnet::kernels::conv_relu_pool2_direct_backward(d.xpad.data(), kBatch, kC, kH, kW, kFN, kFH, kFW,
+                                                      d.pooled.data(), d.arg.data(), dpooled.data(), dW.data(),
+                                                      db.data());
     benchmark::ClobberMemory();
   }
   set_rates(state, conv_fwd_flops(kBatch), kBatch);
