@@ -11,6 +11,7 @@
 import argparse
 import json
 import re
+import resource
 import statistics
 import sys
 
@@ -18,6 +19,35 @@ import sys
 def fail(msg):
     sys.stderr.write(f'benchlib.py: error: {msg}\n')
     sys.exit(2)
+
+
+# ---- shared by the peer scripts (bench/peers/*_notebook.py) --------------------
+
+def positive(text):
+    """argparse type: an integer > 0."""
+    v = int(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f'expected a positive integer, found {text}')
+    return v
+
+
+def non_negative(text):
+    """argparse type: an integer >= 0."""
+    v = int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f'expected an integer >= 0, found {text}')
+    return v
+
+
+def emit_result(out, timings_path=None):
+    """A peer's result as one JSON line, with this process's peak RSS: on
+    stdout, and in timings_path when given (like convnet train --timings)."""
+    out['peak_rss_kb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    line = json.dumps(out)
+    print(line)
+    if timings_path:
+        with open(timings_path, 'w') as f:
+            f.write(line + '\n')
 
 
 def load_json(path):

@@ -16,18 +16,12 @@ loop, with the timers placed as in convnet's Trainer.
 """
 import argparse
 import importlib.util
-import json
 import os
-import resource
 import sys
 import time
 
-
-def positive(text):
-    v = int(text)
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f'expected a positive integer, found {text}')
-    return v
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from benchlib import emit_result, positive  # noqa: E402
 
 
 def main(argv=None):
@@ -97,8 +91,7 @@ def main(argv=None):
            'eval_images': evals * (a.train_size + a.test_size), 'evals': evals,
            'threads': a.threads or os.environ.get('OPENBLAS_NUM_THREADS', 'default'),
            'dtype': 'float64 (the notebook: float32 data, float64 weights)', 'numpy': np.__version__,
-           'last_loss': float(loss), 'scaled': False,
-           'peak_rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+           'last_loss': float(loss), 'scaled': False}
     if not a.no_scale:
         per_step, per_eval = train_s / a.iters, eval_s / evals
         out.update(scaled=True, measured_iters=a.iters, measured_evals=evals, measured_train_seconds=train_s,
@@ -107,11 +100,7 @@ def main(argv=None):
                    train_images=a.scale_iters * a.batch_size,
                    eval_images=a.scale_evals * (a.train_size + a.test_size))
         out['total_seconds'] = out['train_seconds'] + out['eval_seconds']
-    line = json.dumps(out)
-    print(line)
-    if a.timings:
-        with open(a.timings, 'w') as f:
-            f.write(line + '\n')
+    emit_result(out, a.timings)
     return 0
 
 

@@ -15,25 +15,12 @@ plus peak_rss_kb as one JSON line (and writes it to --timings FILE).
 Needs Debian's python3-torch (1.13) and python3-numpy.
 """
 import argparse
-import json
 import os
-import resource
 import sys
 import time
 
-
-def positive(text):
-    v = int(text)
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f'expected a positive integer, found {text}')
-    return v
-
-
-def non_negative(text):
-    v = int(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f'expected an integer >= 0, found {text}')
-    return v
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from benchlib import emit_result, non_negative, positive  # noqa: E402
 
 
 def read_idx(path, magic, ndim):
@@ -155,13 +142,8 @@ def main(argv=None):
            'total_seconds': train_s + eval_s, 'train_images': a.iters * a.batch_size,
            'eval_images': evals * (a.train_size + a.test_size), 'evals': evals, 'threads': threads,
            'dtype': 'float32', 'torch': torch.__version__, 'mkldnn': a.mkldnn, 'channels_last': a.channels_last,
-           'eval_mode': a.eval_mode, 'last_loss': loss,
-           'peak_rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
-    line = json.dumps(out)
-    print(line)
-    if a.timings:
-        with open(a.timings, 'w') as f:
-            f.write(line + '\n')
+           'eval_mode': a.eval_mode, 'last_loss': loss}
+    emit_result(out, a.timings)
     return 0
 
 
