@@ -55,18 +55,10 @@ def main(argv=None):
     spec.loader.exec_module(nb)
     np = nb.np
 
-    (x_train, d_train), (x_test, d_test) = nb.load_mnist(a.data)
-    if a.train_size > x_train.shape[0] or a.test_size > x_test.shape[0]:
-        raise SystemExit(f'numpy_notebook.py: error: asked for {a.train_size}/{a.test_size} images, '
-                         f'{a.data} has {x_train.shape[0]}/{x_test.shape[0]}')
-    x_train, d_train = x_train[:a.train_size], d_train[:a.train_size]
-    x_test, d_test = x_test[:a.test_size], d_test[:a.test_size]
+    (x_train, d_train), (x_test, d_test) = nb.load_subset(a.data, a.train_size, a.test_size, 'numpy_notebook.py')
 
     # notebook In [12]-In [15]
-    np.random.seed(a.seed)
-    network = nb.SimpleConvNet(input_dim=(1, 28, 28),
-                               conv_param={'filter_num': 30, 'filter_size': 5, 'pad': 0, 'stride': 1},
-                               hidden_size=100, output_size=10, weight_init_std=0.01)
+    network = nb.notebook_network(a.seed)
     optimizer = nb.Adam()
     train_s = eval_s = 0.0
     evals = 0

@@ -392,6 +392,23 @@ def load_mnist(data_dir):
 
 # ---- notebook In [10]-In [15] ------------------------------------------------
 
+def load_subset(data_dir, train_size, test_size, prog='notebook.py'):
+    """In [10], In [11]: the first train_size training and test_size test images."""
+    (x_train, d_train), (x_test, d_test) = load_mnist(data_dir)
+    if train_size > x_train.shape[0] or test_size > x_test.shape[0]:
+        raise SystemExit(f'{prog}: error: asked for {train_size}/{test_size} images, '
+                         f'{data_dir} has {x_train.shape[0]}/{x_test.shape[0]}')
+    return (x_train[:train_size], d_train[:train_size]), (x_test[:test_size], d_test[:test_size])
+
+
+def notebook_network(seed):
+    """In [12]: the seed comes right before the only random draws of initialisation."""
+    np.random.seed(seed)
+    return SimpleConvNet(input_dim=(1, 28, 28),
+                         conv_param={'filter_num': 30, 'filter_size': 5, 'pad': 0, 'stride': 1},
+                         hidden_size=100, output_size=10, weight_init_std=0.01)
+
+
 def positive(text):
     v = int(text)
     if v <= 0:
@@ -424,18 +441,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     # In [10], In [11]
-    (x_train, d_train), (x_test, d_test) = load_mnist(args.data)
-    if args.train_size > x_train.shape[0] or args.test_size > x_test.shape[0]:
-        raise SystemExit(f'notebook.py: error: asked for {args.train_size}/{args.test_size} images, '
-                         f'{args.data} has {x_train.shape[0]}/{x_test.shape[0]}')
-    x_train, d_train = x_train[:args.train_size], d_train[:args.train_size]
-    x_test, d_test = x_test[:args.test_size], d_test[:args.test_size]
+    (x_train, d_train), (x_test, d_test) = load_subset(args.data, args.train_size, args.test_size)
 
-    # In [12], In [13]: the seed comes right before the only random draws of initialisation
-    np.random.seed(args.seed)
-    network = SimpleConvNet(input_dim=(1, 28, 28),
-                            conv_param={'filter_num': 30, 'filter_size': 5, 'pad': 0, 'stride': 1},
-                            hidden_size=100, output_size=10, weight_init_std=0.01)
+    # In [12], In [13]
+    network = notebook_network(args.seed)
     optimizer = Adam()
 
     init = {}
