@@ -112,6 +112,12 @@ inline vi interleave_low() {
   for (std::size_t i = 0; i < kLanes; ++i) v[i] = std::int32_t(i % 2 ? kLanes + i / 2 : i / 2);
   return v;
 }
+// The lanes of v added in lane order (a fixed order: thread counts agree).
+inline float lane_sum(vf v) {
+  float s = 0.0f;
+  for (std::size_t l = 0; l < kLanes; ++l) s += v[l];
+  return s;
+}
 constexpr std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
 
 // One convolution's shapes in the wide layout.
@@ -355,15 +361,9 @@ void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size
                                                  accm.data() + grp * kBwdTaps * kLanes, ld);
       }
       for (std::size_t i = 0; i < nf; ++i) {
-        for (std::size_t t = 0; t < taps; ++t) {
-          const float* m = accm.data() + i * ld + t * kLanes;
-          float s = 0.0f;
-          for (std::size_t l = 0; l < kLanes; ++l) s += m[l];
-          dW[(f0 + i) * taps + t] = s;
-        }
-        float dbf = 0.0f;
-        for (std::size_t l = 0; l < kLanes; ++l) dbf += dbv[i][l];
-        db[f0 + i] = dbf;
+        for (std::size_t t = 0; t < taps; ++t)
+          dW[(f0 + i) * taps + t] = lane_sum(loadv(accm.data() + i * ld + t * kLanes));
+        db[f0 + i] = lane_sum(dbv[i]);
       }
     }
   }
