@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build data demo test test-sanitize test-avx2 bench clean
+.PHONY: all deps build data demo test test-sanitize test-avx2 test-other-cpus bench clean
 
 all: build
 
@@ -28,6 +28,15 @@ test: build data
 
 clean:
 	rm -rf $(BUILD)
+
+# Every test again as other machines would run them (docs/PERFORMANCE.md,
+# BLAS): OpenBLAS's detection made to return its Prescott fallback, as on a
+# CPU its table does not know (convnet must choose the kernels itself), then
+# OpenBLAS really running its pre-AVX2 kernels (a user's OPENBLAS_CORETYPE):
+# no test may depend on which kernels this machine picked.
+test-other-cpus: build data
+	cd $(BUILD) && env -u OPENBLAS_CORETYPE CONVNET_TEST_OPENBLAS_DETECTS=Prescott ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && env -u CONVNET_TEST_OPENBLAS_DETECTS OPENBLAS_CORETYPE=Prescott ctest --output-on-failure -j$(JOBS)
 
 # AddressSanitizer + UBSan build of everything, then every test (the CLI too,
 # which some tests run as a child). Suppressions: tests/lsan.supp.
