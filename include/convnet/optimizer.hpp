@@ -1,6 +1,8 @@
 #pragma once
 // The book's optimizers (common/optimizer.py), same formulas, same defaults.
 // update(params, grads) walks the named parameters, like optimizer.update(network.params, grad).
+// Constructor parameters are init_*: named like the public fields they set,
+// they would trip -Wshadow in the builds of programs that include this.
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,7 +38,7 @@ class Optimizer {
 template <class T>
 class SGD : public Optimizer<T> {
  public:
-  explicit SGD(T lr = T(0.01)) : lr(lr) {}
+  explicit SGD(T init_lr = T(0.01)) : lr(init_lr) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "sgd"; }
   T lr;
@@ -46,7 +48,7 @@ class SGD : public Optimizer<T> {
 template <class T>
 class Momentum : public Optimizer<T> {
  public:
-  explicit Momentum(T lr = T(0.01), T momentum = T(0.9)) : lr(lr), momentum(momentum) {}
+  explicit Momentum(T init_lr = T(0.01), T init_momentum = T(0.9)) : lr(init_lr), momentum(init_momentum) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "momentum"; }
   void prepare(const NamedTensors<T>& params) override { this->ensure_(v, params); }
@@ -60,7 +62,7 @@ class Momentum : public Optimizer<T> {
 template <class T>
 class Nesterov : public Optimizer<T> {
  public:
-  explicit Nesterov(T lr = T(0.01), T momentum = T(0.9)) : lr(lr), momentum(momentum) {}
+  explicit Nesterov(T init_lr = T(0.01), T init_momentum = T(0.9)) : lr(init_lr), momentum(init_momentum) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "nesterov"; }
   void prepare(const NamedTensors<T>& params) override { this->ensure_(v, params); }
@@ -73,7 +75,7 @@ class Nesterov : public Optimizer<T> {
 template <class T>
 class AdaGrad : public Optimizer<T> {
  public:
-  explicit AdaGrad(T lr = T(0.01)) : lr(lr) {}
+  explicit AdaGrad(T init_lr = T(0.01)) : lr(init_lr) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "adagrad"; }
   void prepare(const NamedTensors<T>& params) override { this->ensure_(h, params); }
@@ -86,7 +88,8 @@ class AdaGrad : public Optimizer<T> {
 template <class T>
 class RMSprop : public Optimizer<T> {
  public:
-  explicit RMSprop(T lr = T(0.01), T decay_rate = T(0.99)) : lr(lr), decay_rate(decay_rate) {}
+  explicit RMSprop(T init_lr = T(0.01), T init_decay_rate = T(0.99))
+      : lr(init_lr), decay_rate(init_decay_rate) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "rmsprop"; }
   void prepare(const NamedTensors<T>& params) override { this->ensure_(h, params); }
@@ -102,8 +105,8 @@ class RMSprop : public Optimizer<T> {
 template <class T>
 class Adam : public Optimizer<T> {
  public:
-  explicit Adam(T lr = T(0.001), T beta1 = T(0.9), T beta2 = T(0.999))
-      : lr(lr), beta1(beta1), beta2(beta2) {}
+  explicit Adam(T init_lr = T(0.001), T init_beta1 = T(0.9), T init_beta2 = T(0.999))
+      : lr(init_lr), beta1(init_beta1), beta2(init_beta2) {}
   void update(const NamedTensors<T>& params, const NamedTensors<T>& grads) override;
   std::string name() const override { return "adam"; }
   void prepare(const NamedTensors<T>& params) override {
