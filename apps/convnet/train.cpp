@@ -323,7 +323,9 @@ void add_train(CLI::App& app, Runner& run) {
       ->check(nonnegative_real());
   cmd->add_option("--eval-interval", a.eval_interval, "Evaluate train/test accuracy every N iterations (0 = never)")
       ->capture_default_str()->check(nonnegative_int());
-  cmd->add_option("--print-interval", a.print_interval, "Print the accuracy line every N iterations (0 = never)")
+  cmd->add_option("--print-interval", a.print_interval,
+                  "Print the accuracy line every N iterations (0 = never; a multiple of --eval-interval: by default "
+                  "the smallest one >= 100)")
       ->capture_default_str()->check(nonnegative_int());
   cmd->add_option("--seed", a.seed, "np.random.seed: weights and minibatches")->capture_default_str();
   cmd->add_option("--threads", a.threads, "Threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
