@@ -1,6 +1,9 @@
 #include "convnet/checkpoint.hpp"
 
+#include <zlib.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
@@ -35,7 +38,34 @@ std::string get_text(const NpzArchive& a, const std::string& path, const char* n
     throw Error(path + ": " + name + " must be a 1-D |u1 array (text)");
   return std::string(it->second.bytes.begin(), it->second.bytes.end());
 }
+
+std::uint32_t crc32_of(const Dataset& d) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // zlib takes uInt lengths: feed in chunks.
+  for (const auto* v : {&d.images, &d.labels})
+    for (std::size_t i = 0; i < v->size(); i += (1u << 30))
+      crc = crc32(crc, v->data() + i, uInt(std::min<std::size_t>(v->size() - i, 1u << 30)));
+  return std::uint32_t(crc);
+}
 }  // namespace
+
+DataFingerprint data_fingerprint(const Dataset& train, const Dataset& test, const std::string& dir) {
+  DataFingerprint f;
+  f.present = true;
+  f.dir = dir;
+  f.train_crc32 = crc32_of(train);
+  f.test_crc32 = crc32_of(test);
+  f.train_count = train.count;
+  f.test_count = test.count;
+  return f;
+}
+
+std::string describe(const DataFingerprint& f) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, " (train crc32 %08x, %zu images; test crc32 %08x, %zu images)", unsigned(f.train_crc32),
+                f.train_count, unsigned(f.test_crc32), f.test_count);
+  return f.dir + buf;
+}
 
 template <class T>
 void save_checkpoint(const std::string& path, const RunOptions& run, const SimpleConvNet<T>& net,
@@ -52,6 +82,14 @@ void save_checkpoint(const std::string& path, const RunOptions& run, const Simpl
   a["train_size"] = scalar_i64(std::int64_t(run.train_size));
   a["test_size"] = scalar_i64(std::int64_t(run.test_size));
   a["float64"] = scalar_i64(run.float64 ? 1 : 0);
+  a["print_interval"] = scalar_i64(std::int64_t(run.print_interval));
+  if (run.data.present) {
+    a["data_dir"] = text(run.data.dir);
+    a["data_train_crc32"] = scalar_i64(run.data.train_crc32);
+    a["data_train_count"] = scalar_i64(std::int64_t(run.data.train_count));
+    a["data_test_crc32"] = scalar_i64(run.data.test_crc32);
+    a["data_test_count"] = scalar_i64(std::int64_t(run.data.test_count));
+  }
   // Optimizer state: "opt/m/W1", ... and its step counter.
   for (const auto& [name, t] : optimizer.state()) a["opt/" + name] = NpyArray::from<T>(t->shape(), t->data());
   a["opt_iter"] = scalar_i64(optimizer.iter());
@@ -96,6 +134,26 @@ RunOptions checkpoint_options(const NpzArchive& a, const std::string& path) {
   r.train_size = get_size(a, path, "train_size");
   r.test_size = get_size(a, path, "test_size");
   r.float64 = get_i64(a, path, "float64") != 0;
+  // Added later: absent in older checkpoints. The print interval then
+  // defaults as on the command line (the smallest multiple of the eval
+  // interval >= 100); the data is not checked.
+  if (a.count("print_interval"))
+    r.print_interval = get_size(a, path, "print_interval");
+  else
+    r.print_interval = r.eval_interval ? (100 + r.eval_interval - 1) / r.eval_interval * r.eval_interval : 100;
+  if (a.count("data_train_crc32")) {
+    auto crc = [&](const char* name) {
+      const std::int64_t v = get_i64(a, path, name);
+      if (v < 0 || v > 0xFFFFFFFFLL) throw Error(path + ": " + name + " out of range");
+      return std::uint32_t(v);
+    };
+    r.data.present = true;
+    r.data.dir = get_text(a, path, "data_dir");
+    r.data.train_crc32 = crc("data_train_crc32");
+    r.data.test_crc32 = crc("data_test_crc32");
+    r.data.train_count = get_size(a, path, "data_train_count");
+    r.data.test_count = get_size(a, path, "data_test_count");
+  }
   return r;
 }
 
@@ -106,7 +164,9 @@ void restore_checkpoint(const NpzArchive& a, const std::string& path, SimpleConv
   optimizer.prepare(net.params());
   const char* descr = std::is_same_v<T, float> ? "<f4" : "<f8";
   for (const auto& [name, t] : optimizer.state()) {
-    const auto v = require(a, path, "opt/" + name, descr, t->shape()).template as<T>();
+    const NpyArray& arr = require(a, path, "opt/" + name, descr, t->shape());
+    check_finite_array(arr, path, "opt/" + name);
+    const auto v = arr.template as<T>();
     std::memcpy(t->data(), v.data(), v.size() * sizeof(T));
   }
   optimizer.iter() = get_i64(a, path, "opt_iter");

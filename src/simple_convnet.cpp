@@ -9,6 +9,88 @@
 
 namespace convnet {
 
+namespace {
+std::string sizes(std::size_t h, std::size_t w) { return std::to_string(h) + "x" + std::to_string(w); }
+}  // namespace
+
+SimpleConvNetShape simple_convnet_shape(const SimpleConvNetConfig& c) {
+  const auto& cp = c.conv_param;
+  if (c.input_dim[0] == 0 || c.input_dim[1] == 0 || c.input_dim[2] == 0)
+    throw Error("SimpleConvNet: input_dim " + shape_str({c.input_dim[0], c.input_dim[1], c.input_dim[2]}) +
+                " must be positive");
+  if (cp.filter_num == 0 || c.hidden_size == 0 || c.output_size == 0)
+    throw Error("SimpleConvNet: filter_num, hidden_size and output_size must be >= 1");
+  if (!(c.weight_init_std >= 0)) throw Error("SimpleConvNet: weight_init_std must be >= 0");
+  if (cp.stride == 0) throw Error("Conv1: stride must be >= 1, got 0");
+  if (cp.filter_size == 0) throw Error("Conv1: filter size must be >= 1, got 0");
+  const std::size_t H = c.input_dim[1], W = c.input_dim[2];
+  const std::string setting = "filter size " + std::to_string(cp.filter_size) + ", pad " + std::to_string(cp.pad) +
+                              ", stride " + std::to_string(cp.stride) + " on " + sizes(H, W) + " images";
+  // H + 2*pad must not wrap (a pad near SIZE_MAX/2 would look small).
+  if (cp.pad > (SIZE_MAX - std::max(H, W)) / 2) throw Error("Conv1: pad " + std::to_string(cp.pad) + " is too large");
+  for (std::size_t side : {H, W})
+    if (cp.filter_size > side + 2 * cp.pad)
+      throw Error("Conv1: filter " + std::to_string(cp.filter_size) + " is larger than the padded input " +
+                  std::to_string(side) + " + 2*" + std::to_string(cp.pad) + " (" + setting +
+                  "); its output would be empty");
+  SimpleConvNetShape s;
+  s.conv_h = (H + 2 * cp.pad - cp.filter_size) / cp.stride + 1;
+  s.conv_w = (W + 2 * cp.pad - cp.filter_size) / cp.stride + 1;
+  // Pool1: 2x2 windows with stride 2, no pad (floor, as the layer computes it).
+  if (s.conv_h < 2 || s.conv_w < 2)
+    throw Error("Pool1: a 2x2 window with stride 2 does not fit the " + sizes(s.conv_h, s.conv_w) +
+                " output of Conv1 (" + setting + "); its output would be empty");
+  s.pool_h = s.conv_h / 2;
+  s.pool_w = s.conv_w / 2;
+  return s;
+}
+
+std::vector<LayerFootprint> simple_convnet_footprint(const SimpleConvNetConfig& c, bool float32) {
+  const SimpleConvNetShape s = simple_convnet_shape(c);
+  const auto& cp = c.conv_param;
+  const std::size_t C = c.input_dim[0], FN = cp.filter_num, Hd = c.hidden_size, O = c.output_size;
+  auto mul = [](std::initializer_list<std::size_t> v) {
+    std::size_t r = 1;
+    for (auto x : v) r = sat_mul(r, x);
+    return r;
+  };
+  auto add = [](std::initializer_list<std::size_t> v) {
+    std::size_t r = 0;
+    for (auto x : v) r = sat_add(r, x);
+    return r;
+  };
+  const std::size_t I = mul({C, c.input_dim[1], c.input_dim[2]});
+  const std::size_t K = mul({C, cp.filter_size, cp.filter_size});  // im2col columns
+  const std::size_t P = mul({s.conv_h, s.conv_w});                  // Conv1 output pixels
+  const std::size_t conv = mul({FN, P}), pool = mul({FN, s.pool_h, s.pool_w});
+  const std::size_t params1 = add({mul({FN, K}), FN});
+  std::vector<LayerFootprint> f;
+  // The batch drawn from the data (Trainer's x_batch_ / x_eval_, accuracy()'s copy).
+  f.push_back({"input", 0, 0, I, mul({2, I})});
+  if (float32 && cp.stride == 1) {
+    // The fused direct kernel (training and evaluation): the zero-padded
+    // input (plus slack), the pooled output and its argmax; packed weights.
+    // Conv1, Relu1 and Pool1 keep nothing of their own on this path.
+    const std::size_t xpad = add({mul({C, sat_add(c.input_dim[1], sat_mul(2, cp.pad)),
+                                       sat_add(c.input_dim[2], sat_mul(2, cp.pad))}),
+                                  64, cp.filter_size});
+    f.push_back({"Conv1", params1, mul({2, sat_add(FN, 16), sat_add(K, 1)}), add({xpad, mul({2, pool})}),
+                 add({xpad, pool})});
+  } else {
+    // im2col + GEMM: col (P, K) per image, the output and the GEMM's
+    // transposed output; float's evaluation instead uses per-thread scratch
+    // of the same size (counted per image: enough for up to a batch of threads).
+    f.push_back({"Conv1", params1, 0, add({mul({P, K}), mul({2, conv})}), add({mul({P, K}), mul({2, conv}), pool})});
+    f.push_back({"Relu1", 0, 0, mul({2, conv}), conv});                        // out, dx
+    f.push_back({"Pool1", 0, 0, add({mul({2, pool}), conv}), mul({2, pool})});  // out, argmax, dx
+  }
+  f.push_back({"Affine1", add({mul({pool, Hd}), Hd}), 0, add({Hd, pool}), Hd});  // out, dx
+  f.push_back({"Relu2", 0, 0, mul({2, Hd}), Hd});
+  f.push_back({"Affine2", add({mul({Hd, O}), O}), 0, add({O, Hd}), O});
+  f.push_back({"SoftmaxWithLoss", 0, 0, mul({3, O}), O});  // y, dx, one-hot t
+  return f;
+}
+
 template <class T>
 SimpleConvNet<T>::SimpleConvNet(const SimpleConvNetConfig& config, RandomState& rng) : config_(config) {
   build_(rng);
@@ -30,19 +112,8 @@ template <class T>
 void SimpleConvNet<T>::build_(RandomState& rng) {
   const auto& c = config_;
   const auto& cp = c.conv_param;
-  if (c.input_dim[0] == 0 || c.input_dim[1] == 0 || c.input_dim[2] == 0)
-    throw Error("SimpleConvNet: input_dim " + shape_str({c.input_dim[0], c.input_dim[1], c.input_dim[2]}) +
-                " must be positive");
-  if (cp.filter_num == 0 || c.hidden_size == 0 || c.output_size == 0)
-    throw Error("SimpleConvNet: filter_num, hidden_size and output_size must be >= 1");
-  if (!(c.weight_init_std >= 0))
-    throw Error("SimpleConvNet: weight_init_std must be >= 0");
-  const std::size_t oh = conv_output_size(c.input_dim[1], cp.filter_size, cp.stride, cp.pad, "SimpleConvNet conv");
-  const std::size_t ow = conv_output_size(c.input_dim[2], cp.filter_size, cp.stride, cp.pad, "SimpleConvNet conv");
-  // 2x2 pooling with stride 2 (floor, as the pooling layer computes it).
-  const std::size_t ph = conv_output_size(oh, 2, 2, 0, "SimpleConvNet pool");
-  const std::size_t pw = conv_output_size(ow, 2, 2, 0, "SimpleConvNet pool");
-  const std::size_t pool_output_size = cp.filter_num * ph * pw;  // 30*12*12 = 4320
+  const SimpleConvNetShape shape = simple_convnet_shape(c);
+  const std::size_t pool_output_size = cp.filter_num * shape.pool_h * shape.pool_w;  // 30*12*12 = 4320
 
   // weight_init_std * np.random.randn(...), in the notebook's order.
   auto randn = [&](std::vector<std::size_t> shape) {

@@ -1,6 +1,7 @@
 // After the first iteration a training step allocates nothing (DESIGN.md §3):
 // every operator new of this test binary is counted while a switch is on.
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -11,6 +12,18 @@
 namespace {
 std::atomic<bool> g_counting{false};
 std::atomic<long> g_allocations{0};
+// Live heap bytes (malloc_usable_size) and their peak, always tracked.
+std::atomic<long long> g_live{0}, g_peak{0};
+void track(long long delta) {
+  const long long now = g_live.fetch_add(delta, std::memory_order_relaxed) + delta;
+  long long peak = g_peak.load(std::memory_order_relaxed);
+  while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+void release(void* p) {
+  if (p) track(-static_cast<long long>(malloc_usable_size(p)));
+  std::free(p);
+}
 
 void* counted(std::size_t n, std::size_t align) {
   if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
@@ -18,6 +31,7 @@ void* counted(std::size_t n, std::size_t align) {
   void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
                                               : std::malloc(n);
   if (!p) throw std::bad_alloc();
+  track(static_cast<long long>(malloc_usable_size(p)));
   return p;
 }
 }  // namespace
@@ -32,14 +46,14 @@ void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
 void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
   try { return counted(n, 0); } catch (...) { return nullptr; }
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { release(p); }
+void operator delete[](void* p) noexcept { release(p); }
+void operator delete(void* p, std::size_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t) noexcept { release(p); }
+void operator delete(void* p, std::align_val_t) noexcept { release(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
 
 using namespace convnet;
 
@@ -82,6 +96,44 @@ TEST(Allocations, ATrainingStepAllocatesNothingAfterTheFirst) {
     for (int i = 0; i < 5; ++i) trainer.step();
     g_counting = false;
     EXPECT_EQ(g_allocations.load(), 0) << threads << " threads";
+  }
+  set_num_threads(0);
+}
+
+// The memory estimate (convnet/memory.hpp) covers what a training run
+// really allocates: parameters, gradients, Adam's state, the layers' buffers
+// for a batch of 100 and the evaluation's, measured as the peak of live heap
+// bytes over a few steps and an evaluation.
+TEST(Allocations, TheMemoryEstimateCoversWhatTrainingAllocates) {
+  const Dataset train = toy(300), test = toy(100);
+  set_num_threads(2);
+  for (bool dbl : {false, true}) {
+    SCOPED_TRACE(dbl ? "double" : "float");
+    MemoryUse use;
+    use.batch_size = 100;
+    const std::size_t estimate =
+        estimate_memory(simple_convnet_footprint(SimpleConvNetConfig{}, !dbl), dbl ? 8 : 4, use).total();
+    const long long base = g_live.load();
+    g_peak = base;
+    auto run = [&](auto zero) {
+      using T = decltype(zero);
+      RandomState rng(0);
+      SimpleConvNet<T> net(SimpleConvNetConfig{}, rng);
+      Adam<T> adam;
+      TrainOptions opt;
+      Trainer<T> trainer(net, adam, train, test, opt, rng);
+      for (int i = 0; i < 3; ++i) trainer.step();
+      trainer.evaluate();
+      trainer.step();
+    };
+    if (dbl)
+      run(0.0);
+    else
+      run(0.0f);
+    const long long used = g_peak.load() - base;
+    EXPECT_LE(used, static_cast<long long>(estimate));
+    EXPECT_GE(used * 3, static_cast<long long>(estimate));  // and not far above it
+    std::printf("peak %lld bytes, estimate %zu (x%.2f)\n", used, estimate, double(estimate) / double(used));
   }
   set_num_threads(0);
 }

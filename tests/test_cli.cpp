@@ -154,7 +154,7 @@ TEST(Cli, BadInputGivesOneLineErrorAndStatus2) {
       {"train --data " + o + "/data --optimizer adamw", "--optimizer"},
       {"train --data " + o + "/data --filter-size 40", "filter 40 is larger than the padded input 28"},
       {"train --data " + o + "/data --train-size 60", "fewer than asked for"},
-      {"train --data " + o + "/data --eval-interval 7", "multiple of --eval-interval"},
+      {"train --data " + o + "/data --eval-interval 7 --print-interval 100", "multiple of --eval-interval"},
       {"train --data " + o + "/data --save " + o + "/no/such/dir/model.npz", "does not exist"},
       {"train --data " + o + "/data --plot " + o, "is a directory"},
       {"eval --model " + o + "/missing.npz --data " + o + "/data", "missing.npz"},

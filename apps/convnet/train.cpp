@@ -65,7 +65,7 @@ std::string metrics_csv(const std::vector<EvalRecord>& evals) {
   return os.str();
 }
 
-RunOptions run_options(const TrainArgs& a) {
+RunOptions run_options(const TrainArgs& a, const CLI::App& cmd) {
   RunOptions r;
   r.config.input_dim = {1, 28, 28};  // replaced by the data's image size
   r.config.conv_param = {a.filters, a.filter_size, a.pad, a.stride};
@@ -81,6 +81,11 @@ RunOptions run_options(const TrainArgs& a) {
   r.train_size = a.train_size;
   r.test_size = a.test_size;
   r.float64 = a.numpy_compatible;
+  // The printed accuracies are the evaluation's: without an explicit
+  // --print-interval, print at the smallest multiple of --eval-interval >= 100.
+  r.print_interval = a.print_interval;
+  if (!cmd.count("--print-interval") && a.eval_interval && a.print_interval % a.eval_interval)
+    r.print_interval = (a.print_interval + a.eval_interval - 1) / a.eval_interval * a.eval_interval;
   return r;
 }
 
@@ -111,13 +116,38 @@ RunOptions reconcile(const RunOptions& cli, const RunOptions& saved, const CLI::
     throw Error("--resume " + file + ": --numpy-compatible contradicts the checkpoint's float32 run");
   RunOptions r = saved;
   if (cmd.count("--iters")) r.iters = cli.iters;
+  // Printing does not change the results: an explicit value overrides.
+  if (cmd.count("--print-interval")) r.print_interval = cli.print_interval;
   return r;
+}
+
+// Refuses sizes the machine cannot hold, before the network allocates
+// anything: "train: the network for --filters 100000000, ... needs about ...".
+template <class T>
+void check_train_memory(const RunOptions& run, const Mnist& mnist, const Dataset& train, const Dataset& test) {
+  MemoryUse use;
+  use.training = true;
+  use.batch_size = run.batch_size;
+  use.eval_batch_size = 100;
+  use.optimizer_copies = 2;  // Adam's m and v; the others keep one or none
+  std::size_t data = 0;
+  for (const Dataset* d : {&mnist.train, &mnist.test, &train, &test})
+    data = sat_add(data, sat_add(d->images.size(), d->labels.size()));
+  use.data_bytes = data;
+  const auto& c = run.config;
+  const auto& cp = c.conv_param;
+  check_memory(estimate_memory(simple_convnet_footprint(c, sizeof(T) == 4), sizeof(T), use),
+               "train: the network for --filters " + std::to_string(cp.filter_num) + ", --filter-size " +
+                   std::to_string(cp.filter_size) + ", --pad " + std::to_string(cp.pad) + ", --stride " +
+                   std::to_string(cp.stride) + ", --hidden " + std::to_string(c.hidden_size) + ", --batch-size " +
+                   std::to_string(run.batch_size) + " on " + std::to_string(train.rows) + "x" +
+                   std::to_string(train.cols) + " images (" + (sizeof(T) == 4 ? "float32" : "float64") + ")");
 }
 
 template <class T>
 int run_train(const TrainArgs& a, RunOptions run, const NpzArchive* resume) {
-  if (run.eval_interval && a.print_interval % run.eval_interval)
-    throw Error("--print-interval " + std::to_string(a.print_interval) + " must be a multiple of --eval-interval " +
+  if (run.eval_interval && run.print_interval % run.eval_interval)
+    throw Error("--print-interval " + std::to_string(run.print_interval) + " must be a multiple of --eval-interval " +
                 std::to_string(run.eval_interval) + " (the printed accuracies are the evaluation's)");
   set_num_threads(a.threads);
   if (const char* w = blas_slow_kernel_warning()) std::cerr << "convnet: warning: " << w << "\n";
@@ -129,10 +159,18 @@ int run_train(const TrainArgs& a, RunOptions run, const NpzArchive* resume) {
                 std::to_string(mnist.test.count) + " test images, fewer than asked for (0 = all)");
   const Dataset x_train = mnist.train.head(run.train_size);
   const Dataset x_test = mnist.test.head(run.test_size);
+  // A resumed run must see the data it was trained on (old checkpoints
+  // carry no fingerprint and are not checked).
+  const DataFingerprint data = data_fingerprint(x_train, x_test, a.data);
+  if (resume && run.data.present && !(run.data == data))
+    throw Error("--resume " + a.resume + ": the checkpoint was trained on " + describe(run.data) +
+                ", this run's --data " + describe(data));
+  run.data = data;
 
   // In [12], In [13]: np.random.seed(seed), then the network draws its weights.
   RandomState rng(run.config.seed);
   run.config.input_dim = {1, x_train.rows, x_train.cols};
+  check_train_memory<T>(run, mnist, x_train, x_test);
   SimpleConvNet<T> network(run.config, rng);
   auto optimizer = make_optimizer<T>(run.optimizer, run.lr);
 
@@ -188,7 +226,7 @@ int run_train(const TrainArgs& a, RunOptions run, const NpzArchive* resume) {
         if (kill_after && i == kill_after) raise(SIGKILL);
       },
       [&](const EvalRecord& r) {
-        if (a.quiet || !a.print_interval || r.iter % a.print_interval) return;
+        if (a.quiet || !run.print_interval || r.iter % run.print_interval) return;
         bar.clear();
         std::printf("iter: %zu. accr_train=%s, accr_test=%s\n", r.iter, python_float(r.accr_train).c_str(),
                     python_float(r.accr_test).c_str());
@@ -285,7 +323,9 @@ void add_train(CLI::App& app, Runner& run) {
       ->check(nonnegative_real());
   cmd->add_option("--eval-interval", a.eval_interval, "Evaluate train/test accuracy every N iterations (0 = never)")
       ->capture_default_str()->check(nonnegative_int());
-  cmd->add_option("--print-interval", a.print_interval, "Print the accuracy line every N iterations (0 = never)")
+  cmd->add_option("--print-interval", a.print_interval,
+                  "Print the accuracy line every N iterations (0 = never; a multiple of --eval-interval: by default "
+                  "the smallest one >= 100)")
       ->capture_default_str()->check(nonnegative_int());
   cmd->add_option("--seed", a.seed, "np.random.seed: weights and minibatches")->capture_default_str();
   cmd->add_option("--threads", a.threads, "Threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
@@ -311,7 +351,7 @@ void add_train(CLI::App& app, Runner& run) {
         if (!path->empty()) check_output_path(opt, *path);
       if (a.checkpoint_every && a.checkpoint.empty())
         throw Error("--checkpoint-every " + std::to_string(a.checkpoint_every) + " needs --checkpoint FILE");
-      RunOptions options = run_options(a);
+      RunOptions options = run_options(a, *cmd);
       NpzArchive saved;
       if (!a.resume.empty()) {
         saved = read_checkpoint(a.resume);

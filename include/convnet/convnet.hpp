@@ -23,3 +23,4 @@
 #include "convnet/atomic_file.hpp"
 #include "convnet/model.hpp"
 #include "convnet/checkpoint.hpp"
+#include "convnet/memory.hpp"

@@ -14,6 +14,7 @@
 #include "convnet/layers/pooling.hpp"
 #include "convnet/layers/relu.hpp"
 #include "convnet/layers/softmax_with_loss.hpp"
+#include "convnet/memory.hpp"
 #include "convnet/random.hpp"
 
 namespace convnet {
@@ -36,6 +37,23 @@ struct SimpleConvNetConfig {
   double weight_init_std = 0.01;
   std::uint32_t seed = 0;  // np.random.seed(seed) before the network is built
 };
+
+// The sizes a configuration implies: Conv1's output (conv_h x conv_w) and
+// Pool1's (pool_h x pool_w). Throws convnet::Error for an impossible one,
+// naming the layer whose output would be empty and why, e.g.
+// "Pool1: a 2x2 window with stride 2 does not fit the 1x1 output of Conv1
+// (filter size 28, pad 0, stride 1 on 28x28 images); its output would be empty".
+struct SimpleConvNetShape {
+  std::size_t conv_h = 0, conv_w = 0, pool_h = 0, pool_w = 0;
+};
+SimpleConvNetShape simple_convnet_shape(const SimpleConvNetConfig& config);
+
+// Per-layer memory of the network (convnet/memory.hpp), from the shapes
+// alone: nothing is allocated, products saturate. float32: the buffers of
+// SimpleConvNet<float> (the fused Conv1-Relu1-Pool1 path when stride is 1;
+// set_fused(false) needs the im2col path's more), else of SimpleConvNet<double>.
+// Throws as simple_convnet_shape.
+std::vector<LayerFootprint> simple_convnet_footprint(const SimpleConvNetConfig& config, bool float32 = true);
 
 template <class T>
 class SimpleConvNet {

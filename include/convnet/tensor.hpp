@@ -55,8 +55,9 @@ class Tensor {
   // Same data, new shape of the same size (NumPy's reshape of a C-order array).
   void reshape(const std::vector<std::size_t>& shape) {
     std::size_t n = 1;
-    for (auto d : shape) n *= d;
-    if (n != size_ || shape.empty() || shape.size() > 4)
+    bool wraps = false;
+    for (auto d : shape) wraps |= __builtin_mul_overflow(n, d, &n);
+    if (wraps || n != size_ || shape.empty() || shape.size() > 4)
       throw Error("Tensor: cannot reshape " + shape_str(shape_) + " into " + shape_str(shape));
     shape_ = shape;
   }
@@ -83,8 +84,13 @@ class Tensor {
   void resize_(It first, It last, bool zero) {
     const std::size_t nd = std::size_t(last - first);
     if (nd == 0 || nd > 4) throw Error("Tensor: expected 1 to 4 dimensions, got " + std::to_string(nd));
-    std::size_t n = 1;
-    for (It it = first; it != last; ++it) n *= *it;
+    // A product that wraps would allocate a small buffer for a huge shape.
+    std::size_t n = 1, bytes = 0;
+    bool wraps = false;
+    for (It it = first; it != last; ++it) wraps |= __builtin_mul_overflow(n, *it, &n);
+    if (wraps || __builtin_mul_overflow(n, sizeof(T), &bytes))
+      throw Error("Tensor: shape " + shape_str(std::vector<std::size_t>(first, last)) +
+                  " has more elements than memory can address");
     if (n > capacity_) {
       data_.reset(static_cast<T*>(::operator new[](n * sizeof(T), std::align_val_t{64})));
       capacity_ = n;
