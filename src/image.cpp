@@ -6,7 +6,10 @@
 // frees them whether decoding succeeded or not.
 #include "convnet/image.hpp"
 
+#include <fcntl.h>
 #include <png.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -203,10 +206,49 @@ std::vector<Span> area_spans(std::size_t n, std::size_t m) {
 
 }  // namespace
 
+namespace {
+// "" for a regular file, else what it is ("a FIFO (named pipe)").
+const char* not_regular(mode_t mode) {
+  if (S_ISREG(mode)) return "";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// Opens a regular file for reading. A FIFO, device, socket or directory is
+// refused without blocking: stat first, then open O_NONBLOCK (a FIFO swapped
+// in after the stat must not hang either) and check again on the descriptor.
+std::FILE* open_regular(const std::string& path) {
+  auto refuse = [&](mode_t mode) {
+    throw Error(path + ": is " + not_regular(mode) + ", expected a PNG file");
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw Error(path + ": cannot open: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) refuse(st.st_mode);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const mode_t mode = st.st_mode;
+    ::close(fd);
+    refuse(mode);
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  std::FILE* f = ::fdopen(fd, "rb");
+  if (!f) {
+    const int err = errno;
+    ::close(fd);
+    throw Error(path + ": cannot open: " + std::strerror(err));
+  }
+  return f;
+}
+}  // namespace
+
 GrayImage read_png_gray(const std::string& path) {
   PngReader r;
-  r.file = std::fopen(path.c_str(), "rb");
-  if (!r.file) throw Error(path + ": cannot open: " + std::strerror(errno));
+  r.file = open_regular(path);
   png_byte sig[8];
   if (std::fread(sig, 1, 8, r.file) != 8 || png_sig_cmp(sig, 0, 8) != 0)
     throw Error(path + ": not a PNG file");

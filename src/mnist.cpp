@@ -242,6 +242,7 @@ Dataset Dataset::head(std::size_t n) const {
   out.count = n;
   out.rows = rows;
   out.cols = cols;
+  out.labels_path = labels_path;
   out.images.assign(images.begin(), images.begin() + static_cast<std::ptrdiff_t>(n * image_size()));
   out.labels.assign(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(n));
   return out;
@@ -250,6 +251,14 @@ Dataset Dataset::head(std::size_t n) const {
 std::size_t Dataset::num_classes() const {
   if (labels.empty()) return 0;
   return static_cast<std::size_t>(*std::max_element(labels.begin(), labels.end())) + 1;
+}
+
+void Dataset::check_labels(std::size_t classes, const std::string& name) const {
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (labels[i] >= classes)
+      throw Error((labels_path.empty() ? name : labels_path) + ": label " + std::to_string(labels[i]) + " at index " +
+                  std::to_string(i) + " is out of range " +
+                  (classes ? "0-" + std::to_string(classes - 1) : std::string("(no classes)")));
 }
 
 Dataset read_idx_images(const std::string& path) {
@@ -270,6 +279,7 @@ std::vector<std::uint8_t> read_idx_labels(const std::string& path) {
 Dataset read_idx_pair(const std::string& images_path, const std::string& labels_path) {
   Dataset d = read_idx_images(images_path);
   d.labels = read_idx_labels(labels_path);
+  d.labels_path = labels_path;
   if (d.labels.size() != d.count)
     throw Error(labels_path + ": expected " + std::to_string(d.count) + " labels to match " +
                 images_path + ", found " + std::to_string(d.labels.size()));

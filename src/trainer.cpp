@@ -19,10 +19,9 @@ Trainer<T>::Trainer(SimpleConvNet<T>& net, Optimizer<T>& optimizer, const Datase
       throw Error("train: images are " + std::to_string(d->rows) + "x" + std::to_string(d->cols) +
                   " but the network expects input_dim " + shape_str({in[0], in[1], in[2]}));
   const std::size_t classes = net.config().output_size;
-  for (const Dataset* d : {&train_, &test_})
-    if (d->count && d->num_classes() > classes)
-      throw Error("train: a label is " + std::to_string(d->num_classes() - 1) + " but the network has " +
-                  std::to_string(classes) + " outputs (labels must be 0.." + std::to_string(classes - 1) + ")");
+  // Every label must pick one of the network's outputs.
+  train_.check_labels(classes, "train: the training set");
+  test_.check_labels(classes, "train: the test set");
   batch_mask_.resize(opt_.batch_size);
   losses_.reserve(std::min<std::size_t>(opt_.iters, std::size_t(1) << 24));
 }

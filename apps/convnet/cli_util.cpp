@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
 
 #include "convnet/error.hpp"
@@ -91,37 +92,76 @@ void ProgressBar::finish() {
 }  // namespace convnet::cli
 
 #include <charconv>
+#include <climits>
 
 namespace convnet::cli {
 
+std::optional<Refusal>& last_refusal() {
+  static std::optional<Refusal> r;
+  return r;
+}
+
 namespace {
-CLI::Validator number_check(bool integer, bool allow_zero, const char* what, const char* tag) {
+// A validator that records what it refused, for main() to word the error as
+// "--iters abc: must be a positive integer" (CLI11 knows only the option name).
+CLI::Validator refusing(std::function<std::string(const std::string&)> check, const std::string& tag) {
   return CLI::Validator(
-      [=](std::string& s) -> std::string {
-        const char* b = s.data();
-        const char* e = b + s.size();
-        bool ok = false, positive = false, zero = false;
-        if (integer) {
-          long long v = 0;
-          auto [p, ec] = std::from_chars(b, e, v);
-          ok = ec == std::errc() && p == e;
-          positive = v > 0, zero = v == 0;
-        } else {
-          double v = 0;
-          auto [p, ec] = std::from_chars(b, e, v);
-          ok = ec == std::errc() && p == e && std::isfinite(v);
-          positive = v > 0, zero = v == 0;
+      [check = std::move(check)](std::string& s) -> std::string {
+        std::string why = check(s);
+        if (!why.empty()) last_refusal() = Refusal{s, why};
+        return why;
+      },
+      tag);
+}
+
+// Integers in [lo, hi], in plain decimal: CLI11's own conversion would read
+// "010" as octal 8 after we checked it as 10, and Option::check() keeps a
+// validator from rewriting the value, so a leading 0 is refused.
+CLI::Validator int_check(long long lo, long long hi, std::string what, const std::string& tag) {
+  return refusing(
+      [=](const std::string& s) -> std::string {
+        long long v = 0;
+        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        const bool range = ec == std::errc::result_out_of_range;
+        if (p != s.data() + s.size() || (ec != std::errc() && !range)) return what;
+        if (range || v < lo || v > hi) {
+          const bool too_big = s[0] != '-' && (range || v > hi);
+          return too_big && hi == LLONG_MAX ? what + " of at most " + std::to_string(hi) : what;
         }
-        if (ok && (positive || (allow_zero && zero))) return "";
-        return std::string("expected ") + what + ", got '" + s + "'";
+        if (s != std::to_string(v)) return "must be written in plain decimal, without a leading 0";
+        return "";
+      },
+      tag);
+}
+
+CLI::Validator real_check(bool allow_zero, std::string what, const std::string& tag) {
+  return refusing(
+      [=](const std::string& s) -> std::string {
+        double v = 0;
+        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        const bool ok = ec == std::errc() && p == s.data() + s.size() && std::isfinite(v);
+        return ok && (v > 0 || (allow_zero && v == 0)) ? "" : what;
       },
       tag);
 }
 }  // namespace
 
-CLI::Validator positive_int() { return number_check(true, false, "a positive integer", "INT>0"); }
-CLI::Validator nonnegative_int() { return number_check(true, true, "an integer >= 0", "INT>=0"); }
-CLI::Validator positive_real() { return number_check(false, false, "a positive number", "NUMBER>0"); }
-CLI::Validator nonnegative_real() { return number_check(false, true, "a number >= 0", "NUMBER>=0"); }
+CLI::Validator positive_int() { return int_check(1, LLONG_MAX, "must be a positive integer", "INT>0"); }
+CLI::Validator nonnegative_int() { return int_check(0, LLONG_MAX, "must be an integer >= 0", "INT>=0"); }
+CLI::Validator positive_real() { return real_check(false, "must be a positive number", "NUMBER>0"); }
+CLI::Validator nonnegative_real() { return real_check(true, "must be a number >= 0", "NUMBER>=0"); }
+CLI::Validator int_range(long long lo, long long hi) {
+  return int_check(lo, hi, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi),
+                   "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+CLI::Validator one_of(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  return refusing(
+      [names, why = "must be one of " + list](const std::string& s) -> std::string {
+        return std::find(names.begin(), names.end(), s) != names.end() ? "" : why;
+      },
+      "{" + list + "}");
+}
 
 }  // namespace convnet::cli

@@ -38,11 +38,23 @@ bool is_terminal(int fd);
 }  // namespace convnet::cli
 
 #include <CLI/CLI.hpp>
+#include <optional>
+#include <vector>
 
 namespace convnet::cli {
-// Option checks with plain messages ("--iters: expected a positive integer, got '0'").
+// Option checks. Each refusal reads "--iters abc: must be a positive integer"
+// once main() has added the option's name and the value (see last_refusal).
 CLI::Validator positive_int();
 CLI::Validator nonnegative_int();
 CLI::Validator positive_real();
 CLI::Validator nonnegative_real();
+CLI::Validator int_range(long long lo, long long hi);  // "must be an integer from 0 to 1024"
+CLI::Validator one_of(const std::vector<std::string>& names);
+
+// The value the last of these validators refused and why: CLI11's
+// ValidationError carries only "--name: why".
+struct Refusal {
+  std::string value, why;
+};
+std::optional<Refusal>& last_refusal();
 }  // namespace convnet::cli

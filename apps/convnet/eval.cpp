@@ -30,9 +30,7 @@ int run_eval(const EvalArgs& a) {
     throw Error(a.model + ": the model expects input_dim " + shape_str({in[0], in[1], in[2]}) + " but " + a.data +
                 " holds " + std::to_string(test.rows) + "x" + std::to_string(test.cols) + " images");
   const std::size_t K = net->config().output_size;
-  if (test.num_classes() > K)
-    throw Error(a.data + ": a test label is " + std::to_string(test.num_classes() - 1) + " but " + a.model +
-                " has " + std::to_string(K) + " outputs");
+  test.check_labels(K);  // labels 0..K-1 for the model's K outputs
   // confusion[true][predicted]
   std::vector<std::vector<std::size_t>> confusion(K, std::vector<std::size_t>(K, 0));
   Tensor<float> x;
@@ -96,7 +94,7 @@ void add_eval(CLI::App& app, Runner& run) {
   cmd->add_option("--data", a.data, "Directory with the IDX files")->capture_default_str();
   cmd->add_option("--test-size", a.test_size, "Test images used, from the start (0 = all)")
       ->capture_default_str()->check(nonnegative_int());
-  cmd->add_option("--threads", a.threads, "Threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--threads", a.threads, "Threads (0 = all cores)")->check(int_range(0, 1024));
   cmd->add_flag("--json", a.json, "Machine-readable output");
   cmd->callback([&run]() { run = [] { return run_eval(a); }; });
 }

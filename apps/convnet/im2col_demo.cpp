@@ -3,6 +3,7 @@
 #include <ctime>
 #include <cstdio>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "convnet/format.hpp"
 #include "convnet/im2col.hpp"
@@ -16,7 +17,7 @@ void add_im2col_demo(CLI::App& app, Runner& run) {
   static std::uint32_t seed = 0;
   static bool seeded = false;
   cmd->add_option("--seed", seed, "np.random.seed(N) before drawing (omitted: a seed from the clock)")
-      ->check(CLI::Range(0u, 4294967295u))
+      ->check(int_range(0, 4294967295))
       ->each([](const std::string&) { seeded = true; });
   cmd->callback([&run]() {
     run = []() {

@@ -1,4 +1,5 @@
 // convnet predict: classify PNG pictures with a saved model.
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -25,15 +26,37 @@ int run_predict(const PredictArgs& a) {
                 " channels");
   const std::size_t K = net->config().output_size;
   const std::size_t top = std::min(a.top, K);
-  // Read every picture first: a bad file fails the command before any output.
+  // Like cat or grep: a bad file is reported and skipped, the others are
+  // still classified, and the exit status says that something failed.
   std::vector<GrayImage> pics;
+  std::vector<std::string> names;
+  int status = 0;
   for (const auto& path : a.images) {
-    const GrayImage g = read_png_gray(path);
-    // MNIST-like: ink scaled to 20/28 of the frame, as LeCun's preprocessing.
-    pics.push_back(to_mnist_like(g, in[1], std::max<std::size_t>(1, in[1] * 20 / 28)));
-    if (pics.back().cols != in[2])
-      throw Error(path + ": cannot fit a " + std::to_string(in[1]) + "x" + std::to_string(in[2]) + " model input");
+    try {
+      const GrayImage g = read_png_gray(path);
+      // MNIST-like: ink scaled to 20/28 of the frame, as LeCun's preprocessing.
+      GrayImage m = to_mnist_like(g, in[1], std::max<std::size_t>(1, in[1] * 20 / 28));
+      if (m.cols != in[2])
+        throw Error(path + ": cannot fit a " + std::to_string(in[1]) + "x" + std::to_string(in[2]) + " model input");
+      // A blank picture is still classified (one line per readable file), but
+      // the answer means nothing: say so.
+      if (std::all_of(m.pixels.begin(), m.pixels.end(), [](auto v) { return v == 0; })) {
+        const bool constant = !g.pixels.empty() && std::all_of(g.pixels.begin(), g.pixels.end(), [&](auto v) { return v == g.pixels[0]; });
+        std::fprintf(stderr, "convnet: warning: %s: %s; it holds no digit\n", path.c_str(),
+                     constant ? ("the picture is constant (all pixels " + std::to_string(g.pixels[0]) + ")").c_str()
+                              : "nothing stands out from the background");
+      }
+      pics.push_back(std::move(m));
+      names.push_back(path);
+    } catch (const IoError& e) {
+      std::fprintf(stderr, "convnet: error: %s\n", e.what());
+      status = std::max(status, 1);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "convnet: error: %s\n", e.what());
+      status = 2;
+    }
   }
+  if (pics.empty()) return status;
   Tensor<float> x({pics.size(), 1, in[1], in[2]});
   for (std::size_t i = 0; i < pics.size(); ++i)
     for (std::size_t j = 0; j < in[1] * in[2]; ++j)
@@ -48,19 +71,19 @@ int run_predict(const PredictArgs& a) {
     std::stable_sort(order.begin(), order.end(), [&](auto l, auto r) { return p[l] > p[r]; });
     if (a.json) {
       nlohmann::json item;
-      item["file"] = a.images[i];
+      item["file"] = names[i];
       item["prediction"] = order[0];
       for (std::size_t k = 0; k < top; ++k)
         item["top"].push_back({{"class", order[k]}, {"probability", double(p[order[k]])}});
       out.push_back(item);
     } else {
-      std::printf("%s: %zu  (", a.images[i].c_str(), order[0]);
+      std::printf("%s: %zu  (", names[i].c_str(), order[0]);
       for (std::size_t k = 0; k < top; ++k) std::printf("%s%zu: %.4f", k ? ", " : "", order[k], double(p[order[k]]));
       std::printf(")\n");
     }
   }
   if (a.json) std::printf("%s\n", out.dump(2).c_str());
-  return 0;
+  return status;
 }
 }  // namespace
 
@@ -68,7 +91,10 @@ void add_predict(CLI::App& app, Runner& run) {
   auto* cmd = app.add_subcommand("predict", "Classify PNG pictures (any size, grey or colour) with a saved model");
   static PredictArgs a;
   cmd->add_option("--model", a.model, "Model file written by 'convnet train --save'")->required();
-  cmd->add_option("images", a.images, "PNG files")->required();
+  cmd->add_option("images", a.images,
+                  "PNG files. One that cannot be read is named on stderr and skipped; the others are still "
+                  "classified, and the exit status is then 2. A blank picture is classified with a warning")
+      ->required();
   cmd->add_option("--top", a.top, "How many classes to list")->capture_default_str()->check(positive_int());
   cmd->add_flag("--json", a.json, "Machine-readable output");
   cmd->callback([&run]() { run = [] { return run_predict(a); }; });

@@ -312,7 +312,7 @@ void add_train(CLI::App& app, Runner& run) {
   cmd->add_option("--iters", a.iters, "Iterations (iters_num)")->capture_default_str()->check(positive_int());
   cmd->add_option("--batch-size", a.batch_size, "Minibatch size")->capture_default_str()->check(positive_int());
   cmd->add_option("--optimizer", a.optimizer, "sgd, momentum, nesterov, adagrad, rmsprop or adam")
-      ->capture_default_str()->check(CLI::IsMember(optimizer_names()));
+      ->capture_default_str()->check(one_of(optimizer_names()));
   cmd->add_option("--lr", a.lr, "Learning rate (default: the optimizer's own)")->check(positive_real());
   cmd->add_option("--filters", a.filters, "conv_param filter_num")->capture_default_str()->check(positive_int());
   cmd->add_option("--filter-size", a.filter_size, "conv_param filter_size")->capture_default_str()->check(positive_int());
@@ -327,8 +327,9 @@ void add_train(CLI::App& app, Runner& run) {
                   "Print the accuracy line every N iterations (0 = never; a multiple of --eval-interval: by default "
                   "the smallest one >= 100)")
       ->capture_default_str()->check(nonnegative_int());
-  cmd->add_option("--seed", a.seed, "np.random.seed: weights and minibatches")->capture_default_str();
-  cmd->add_option("--threads", a.threads, "Threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
+  cmd->add_option("--seed", a.seed, "np.random.seed: weights and minibatches")->capture_default_str()
+      ->check(int_range(0, 4294967295));
+  cmd->add_option("--threads", a.threads, "Threads (0 = all cores)")->capture_default_str()->check(int_range(0, 1024));
   cmd->add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
   cmd->add_flag("--numpy-compatible", a.numpy_compatible,
                 "float64 arithmetic, to reproduce the NumPy notebook run from the same seed");

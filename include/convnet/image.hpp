@@ -19,8 +19,10 @@ inline constexpr std::size_t kMaxPngSide = 16384;
 
 // Reads a PNG of any bit depth and colour type (grey, grey+alpha, RGB, RGBA,
 // palette; interlaced or not) into 8-bit grey: luma 0.299R + 0.587G + 0.114B,
-// with any alpha composited on white. Throws convnet::Error:
-//   "x.png: cannot open: <reason>", "x.png: not a PNG file",
+// with any alpha composited on white. A FIFO, device, socket or directory is
+// refused without opening it for a blocking read. Throws convnet::Error:
+//   "x.png: cannot open: <reason>", "x.png: is a FIFO (named pipe), expected a
+//   PNG file", "x.png: not a PNG file",
 //   "x.png: corrupt PNG: <libpng message>", or a size over kMaxPngSide.
 GrayImage read_png_gray(const std::string& path);
 

@@ -18,12 +18,18 @@ struct Dataset {
   std::vector<std::uint8_t> images;  // count * rows * cols, row-major
   std::vector<std::uint8_t> labels;  // count
   std::size_t count = 0, rows = 0, cols = 0;
+  // The label file read (read_idx_pair), named by errors; empty when built in memory.
+  std::string labels_path;
 
   std::size_t image_size() const { return rows * cols; }
   // The first n samples (n == 0 or n >= count: all) — the notebook's x_train[:5000].
   Dataset head(std::size_t n) const;
   // max label + 1 (0 for an empty set).
   std::size_t num_classes() const;
+  // Throws when a label is >= classes, naming the file (or `name` when
+  // labels_path is empty) and the first bad index:
+  // "train-labels-idx1-ubyte: label 12 at index 3071 is out of range 0-9".
+  void check_labels(std::size_t classes, const std::string& name = "labels") const;
 };
 
 // How the caller means to use the data (the book's load_mnist arguments);
