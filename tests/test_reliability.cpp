@@ -239,22 +239,22 @@ TEST(Outputs, DevicesAndFifosAreWrittenNotReplaced) {
   const std::string o = d.string(), base = "train --data " + o + "/data" + kTiny;
   test::write_toy_idx(d / "data", 60, 20);
   struct stat st;
-  // /dev/full: the write error, exit 1; the device stays.
-  if (::stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode) && ::access("/dev/full", W_OK) == 0) {
-    const auto r = run_cli(base + " --metrics /dev/full");
+  // A full device (our own /dev/full, as root): the write error, exit 1; the
+  // device stays.
+  if (const std::string full = test::make_full_device(d); !full.empty()) {
+    const auto r = run_cli(base + " --metrics " + full);
     EXPECT_EQ(r.status, 1);
-    EXPECT_EQ(r.err, "convnet: error: /dev/full: cannot write: No space left on device\n");
-    ASSERT_EQ(::stat("/dev/full", &st), 0);
+    EXPECT_EQ(r.err, "convnet: error: " + full + ": cannot write: No space left on device\n");
+    ASSERT_EQ(::lstat(full.c_str(), &st), 0);
     EXPECT_TRUE(S_ISCHR(st.st_mode));
   }
   // A FIFO: its reader gets the CSV; the FIFO stays.
   const std::string fifo = o + "/pipe";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   std::string got;
-  std::thread reader([&] { got = slurp(fifo); });
+  std::thread reader([&] { got = test::read_fifo(fifo, 60); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the reader opens first
   const auto r = run_cli(base + " --metrics " + fifo);
-  // Unblock the reader if the CLI never opened the FIFO.
-  if (const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK); fd >= 0) ::close(fd);
   reader.join();
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(got.rfind("iter,loss,accr_train,accr_test,seconds\n1,", 0), 0u) << got;
