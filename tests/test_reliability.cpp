@@ -260,6 +260,20 @@ TEST(Outputs, DevicesAndFifosAreWrittenNotReplaced) {
   EXPECT_EQ(got.rfind("iter,loss,accr_train,accr_test,seconds\n1,", 0), 0u) << got;
   ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  // /dev/stdout, here a regular file (run_cli redirects it): appended to,
+  // never replaced, and may be named twice; the file behind it may not be
+  // named again as a file to replace.
+  const auto so = run_cli(base + " --metrics /dev/stdout --losses /dev/stdout");
+  EXPECT_EQ(so.status, 0) << so.err;
+  EXPECT_EQ(so.out.rfind("iter,loss,accr_train,accr_test,seconds\n1,", 0), 0u) << so.out;
+  EXPECT_EQ(std::count(so.out.begin(), so.out.end(), '\n'), 3 + 2) << so.out;  // CSV + 2 losses
+  const int rc = std::system((std::string(CONVNET_CLI) + " " + base + " --metrics /dev/stdout --losses " + o +
+                               "/out.txt >" + o + "/out.txt 2>" + o + "/err.txt")
+                                  .c_str());
+  EXPECT_EQ(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 2);
+  EXPECT_EQ(slurp(o + "/err.txt"), "convnet: error: --losses " + o +
+                                       "/out.txt: names the same file as --metrics /dev/stdout; give each output "
+                                       "its own file\n");
   // Our own /dev/null, named by two outputs (allowed: a stream), as root.
   const std::string null = o + "/null";
   if (::geteuid() != 0 || ::mknod(null.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0)

@@ -37,35 +37,44 @@ void check_output_path(const std::string& option, const std::string& path) {
 }
 
 namespace {
-// Equal for two names of one file. An existing file: its device and inode
-// (hard links, symlinks, any spelling). A file still to be created: the path
-// it will have, symlinks resolved. None for a stream, which may be shared.
-std::optional<std::string> file_identity(const std::string& path) {
+// Equal keys for two names of one file. An existing file: its device and
+// inode (hard links, symlinks, any spelling). A file still to be created: the
+// path it will have, symlinks resolved. None for a character device or FIFO,
+// which may be shared. `stream`: reached through /proc (/dev/stdout
+// redirected to a file), so appended to, not replaced.
+struct Identity {
+  std::string key;
+  bool stream = false;
+};
+std::optional<Identity> file_identity(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) return std::nullopt;
-    return "inode " + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+    return Identity{"inode " + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino),
+                    resolve_output(path).kind == OutputTarget::Kind::Stream};
   }
   std::error_code ec;
   const fs::path target = fs::absolute(resolve_output(path).path, ec);
   const fs::path canon = fs::weakly_canonical(target, ec);
-  return "path " + (ec ? target.lexically_normal() : canon).string();
+  return Identity{"path " + (ec ? target.lexically_normal() : canon).string()};
 }
 }  // namespace
 
 void check_distinct_outputs(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs) {
-  std::vector<std::optional<std::string>> ids;
+  std::vector<std::optional<Identity>> ids;
   for (const auto& o : outputs) ids.push_back(file_identity(o.path));
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     if (!ids[i]) continue;
     for (std::size_t j = 0; j < i; ++j)
-      if (ids[j] == ids[i])
+      if (ids[j] && ids[j]->key == ids[i]->key && !(ids[j]->stream && ids[i]->stream))  // two appends are fine
         throw Error(outputs[i].option + " " + outputs[i].path + ": names the same file as " + outputs[j].option +
                     " " + outputs[j].path + "; give each output its own file");
-    for (const auto& in : inputs)
-      if (in.allowed != outputs[i].option && file_identity(in.path) == ids[i])
+    for (const auto& in : inputs) {
+      if (in.allowed == outputs[i].option) continue;
+      if (const auto id = file_identity(in.path); id && id->key == ids[i]->key)
         throw Error(outputs[i].option + " " + outputs[i].path + ": names the input " + in.path + " of " + in.option +
                     ", which it would overwrite");
+    }
   }
 }
 

@@ -23,7 +23,8 @@ struct NamedPath {
 // file, and an output that names an input, however spelled: "./x" and "x", a
 // symlink to it, a hard link (the same device and inode). Character devices
 // and FIFOs may be named by several outputs: they are streams, written one
-// output after the other.
+// output after the other; so may a file reached through /proc (/dev/stdout
+// redirected to a file), which is appended to.
 void check_distinct_outputs(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs);
 
 // A tqdm-like bar on stderr, drawn only when stderr is a terminal:
