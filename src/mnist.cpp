@@ -236,6 +236,14 @@ std::string find_file(const fs::path& dir, const std::string& name) {
 
 }  // namespace
 
+std::vector<std::string> mnist_files(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                           "t10k-labels-idx1-ubyte"})
+    for (const char* suffix : {"", ".gz"}) files.push_back((fs::path(dir) / (std::string(name) + suffix)).string());
+  return files;
+}
+
 Dataset Dataset::head(std::size_t n) const {
   if (n == 0 || n >= count) return *this;
   Dataset out;

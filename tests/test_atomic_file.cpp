@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "convnet/atomic_file.hpp"
@@ -225,4 +229,185 @@ TEST(AtomicFile, NoSpaceLeftOnDevice) {
             }),
             mnt + "/m.npz: cannot write: No space left on device");
   EXPECT_EQ(listing(mnt), std::vector<std::string>{"x.csv"});
+}
+
+// ---- what is renamed over: symlinks, devices, pipes, other file types ------
+
+namespace {
+bool is_link(const std::string& p) { return fs::is_symlink(fs::symlink_status(p)); }
+}  // namespace
+
+// A symlink stays; its target is replaced, through chains of links and
+// relative targets (relative to the link's own directory), with the temp file
+// next to the target; a dangling link creates its target.
+TEST(AtomicFile, SymlinkIsWrittenThroughAndKept) {
+  TempDir dir;
+  fs::create_directory(dir.path / "sub");
+  write_raw(dir / "sub/target.txt", "old");
+  ASSERT_EQ(::chmod((dir / "sub/target.txt").c_str(), 0640), 0);
+  fs::create_symlink("sub/b", dir.path / "a");          // a -> sub/b (relative to dir)
+  fs::create_symlink("target.txt", dir.path / "sub/b");  // sub/b -> target.txt (relative to sub)
+  convnet::write_file_atomic(dir / "a", std::string_view("new"));
+  EXPECT_TRUE(is_link(dir / "a"));
+  EXPECT_TRUE(is_link(dir / "sub/b"));
+  EXPECT_EQ(fs::read_symlink(dir.path / "a"), fs::path("sub/b"));
+  EXPECT_EQ(read_file(dir / "sub/target.txt"), "new");
+  struct stat st;
+  ASSERT_EQ(::stat((dir / "sub/target.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);  // the target's mode, not the link's
+  EXPECT_EQ(listing(dir.path), (std::vector<std::string>{"a", "sub"}));
+  EXPECT_EQ(listing(dir.path / "sub"), (std::vector<std::string>{"b", "target.txt"}));
+
+  // The callback version: the writer's temp file is in the target's directory.
+  std::string seen;
+  convnet::write_file_atomic(dir / "a", [&](const std::string& tmp) {
+    seen = tmp;
+    write_raw(tmp, "newer");
+  });
+  EXPECT_EQ(fs::path(seen).parent_path(), dir.path / "sub");
+  EXPECT_TRUE(is_link(dir / "a"));
+  EXPECT_EQ(read_file(dir / "sub/target.txt"), "newer");
+
+  // An absolute target, dangling: created; the link stays.
+  fs::create_symlink(dir.path / "sub/made.txt", dir.path / "dangling");
+  convnet::write_file_atomic(dir / "dangling", std::string_view("made"));
+  EXPECT_TRUE(is_link(dir / "dangling"));
+  EXPECT_EQ(read_file(dir / "sub/made.txt"), "made");
+  // Dangling into a missing directory: the usual error, naming the link.
+  fs::create_symlink("nowhere/x.txt", dir.path / "lost");
+  EXPECT_EQ(error_of([&] { convnet::write_file_atomic(dir / "lost", std::string_view("x")); }),
+            (dir / "lost") + ": cannot write: No such file or directory");
+  EXPECT_TRUE(is_link(dir / "lost"));
+  // A loop of links is refused, not followed forever.
+  fs::create_symlink("loop2", dir.path / "loop1");
+  fs::create_symlink("loop1", dir.path / "loop2");
+  EXPECT_NE(error_of([&] { convnet::write_file_atomic(dir / "loop1", std::string_view("x")); }).find("loop"),
+            std::string::npos);
+  EXPECT_EQ(listing(dir.path), (std::vector<std::string>{"a", "dangling", "loop1", "loop2", "lost", "sub"}));
+}
+
+// A character device (here our own /dev/null node, as root) is written, not
+// replaced by a regular file; a write error there is an IoError.
+TEST(AtomicFile, CharacterDeviceIsWrittenNotReplaced) {
+  TempDir dir;
+  const std::string null = dir / "null";
+  if (::geteuid() != 0 || ::mknod(null.c_str(), S_IFCHR | 0666, ::makedev(1, 3)) != 0)
+    GTEST_SKIP() << "cannot create a character device here (needs root)";
+  convnet::write_file_atomic(null, std::string_view("bytes"));
+  convnet::write_file_atomic(null, [](const std::string& tmp) { write_raw(tmp, "png"); });
+  struct stat st;
+  ASSERT_EQ(::lstat(null.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_EQ(st.st_rdev, ::makedev(1, 3));
+  EXPECT_EQ(listing(dir.path), std::vector<std::string>{"null"});
+  // A symlink to the device: written through, both stay.
+  fs::create_symlink(null, dir.path / "link");
+  convnet::write_file_atomic(dir / "link", std::string_view("bytes"));
+  EXPECT_TRUE(is_link(dir / "link"));
+  ASSERT_EQ(::lstat(null.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+}
+
+TEST(AtomicFile, AFullDeviceIsANoSpaceErrorAndStaysADevice) {
+  TempDir dir;
+  const std::string full = convnet::test::make_full_device(dir.path);
+  if (full.empty()) GTEST_SKIP() << "cannot create a character device here (needs root)";
+  try {
+    convnet::write_file_atomic(full, std::string_view("x"));
+    ADD_FAILURE() << "no error";
+  } catch (const convnet::IoError& e) {
+    EXPECT_EQ(std::string(e.what()), full + ": cannot write: No space left on device");
+  }
+  EXPECT_THROW(convnet::write_file_atomic(full, [](const std::string& tmp) { write_raw(tmp, "x"); }),
+               convnet::IoError);
+  struct stat st;
+  ASSERT_EQ(::lstat(full.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_EQ(listing(dir.path), std::vector<std::string>{"full"});
+}
+
+// A FIFO: the reader gets the bytes (both versions), the FIFO stays.
+TEST(AtomicFile, FifoIsWrittenToItsReader) {
+  TempDir dir;
+  const std::string fifo = dir / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (int version = 0; version < 2; ++version) {
+    std::string got;
+    std::thread reader([&] { got = convnet::test::read_fifo(fifo); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the reader opens first
+    if (version == 0)
+      convnet::write_file_atomic(fifo, std::string_view("through the pipe\n"));
+    else
+      convnet::write_file_atomic(fifo, [](const std::string& tmp) { write_raw(tmp, "through the pipe\n"); });
+    reader.join();
+    EXPECT_EQ(got, "through the pipe\n") << version;
+    struct stat st;
+    ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  }
+  EXPECT_EQ(listing(dir.path), std::vector<std::string>{"pipe"});
+}
+
+// A socket or a directory is bad input (convnet::Error, not IoError), left alone.
+TEST(AtomicFile, SocketAndDirectoryAreRefused) {
+  TempDir dir;
+  const std::string sock = dir / "sock";
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(sock.size(), sizeof addr.sun_path);
+  std::strcpy(addr.sun_path, sock.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  fs::create_symlink(sock, dir.path / "to-sock");
+  for (const std::string& p : {sock, dir / "to-sock"}) {
+    try {
+      convnet::write_file_atomic(p, std::string_view("x"));
+      ADD_FAILURE() << "no error for " << p;
+    } catch (const convnet::IoError& e) {
+      ADD_FAILURE() << "an IoError: " << e.what();
+    } catch (const convnet::Error& e) {
+      EXPECT_EQ(std::string(e.what()),
+                p + ": cannot write: it is a socket, expected a regular file, a character device or a FIFO");
+    }
+  }
+  ::close(fd);
+  EXPECT_EQ(convnet::resolve_output(sock).kind, convnet::OutputTarget::Kind::Refused);
+  EXPECT_EQ(convnet::resolve_output(dir.path.string()).what, "a directory");
+  EXPECT_TRUE(fs::is_socket(sock));
+  EXPECT_EQ(listing(dir.path), (std::vector<std::string>{"sock", "to-sock"}));
+}
+
+// /dev/stdout leads into /proc (a "link" to an open file, "pipe:[123]"): a
+// stream, never resolved and replaced as a path.
+TEST(AtomicFile, DevStdoutIsAStream) {
+  struct stat st;
+  if (::stat("/dev/stdout", &st) != 0 || S_ISSOCK(st.st_mode)) GTEST_SKIP() << "stdout is not a file or pipe";
+  EXPECT_EQ(convnet::resolve_output("/dev/stdout").kind, convnet::OutputTarget::Kind::Stream);
+  EXPECT_EQ(convnet::resolve_output("/dev/stdout").path, "/dev/stdout");
+}
+
+// What a signal handler calls before _exit: the temp file of a write in
+// flight is removed; a finished write's is not remembered.
+TEST(AtomicFile, TempFilesInFlightCanBeRemovedFromASignalHandler) {
+  TempDir dir;
+  const std::string p = dir / "model.npz";
+  write_raw(p, "old");
+  std::string seen;
+  EXPECT_THROW(convnet::write_file_atomic(p,
+                                          [&](const std::string& tmp) {
+                                            seen = tmp;
+                                            ASSERT_TRUE(fs::exists(tmp));
+                                            convnet::remove_temp_files_in_flight();
+                                            EXPECT_FALSE(fs::exists(tmp)) << "the temp file was not recorded";
+                                          }),
+               convnet::IoError);  // the temp file is gone when it is fsynced
+  EXPECT_EQ(read_file(p), "old");
+  EXPECT_EQ(listing(dir.path), std::vector<std::string>{"model.npz"});
+  // Nothing recorded after a write ends: a file that takes the old temp
+  // name later is not touched.
+  convnet::write_file_atomic(p, std::string_view("new"));
+  write_raw(seen, "someone else's");
+  convnet::remove_temp_files_in_flight();
+  EXPECT_TRUE(fs::exists(seen));
 }

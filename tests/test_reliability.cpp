@@ -1,14 +1,21 @@
 // Nothing lost, nothing crashes: checkpoints and exact resume, interrupts,
 // divergence, a full disk — each fault tried for real on the CLI.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "cli_util.hpp"
@@ -34,10 +41,12 @@ std::string without_seconds(const std::string& csv) {
   return out;
 }
 
-// Starts `convnet ARGS` in the background; returns its pid.
-pid_t spawn_cli(const std::string& args, const std::string& out, const std::string& err) {
+// Starts `convnet ARGS` in the background; returns its pid. env: "NAME=VALUE" or "".
+pid_t spawn_cli(const std::string& args, const std::string& out, const std::string& err,
+                const std::string& env = "") {
   const pid_t pid = fork();
   if (pid == 0) {
+    if (!env.empty()) putenv(strdup(env.c_str()));
     const std::string cmd = "exec " + std::string(CONVNET_CLI) + " " + args + " >" + out + " 2>" + err + " </dev/null";
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     _exit(127);
@@ -196,4 +205,202 @@ TEST(Reliability, AFullDiskIsAClearErrorAndLeavesNoTemporaryFile) {
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find("m.npz: cannot write: No space left on device"), std::string::npos) << r.err;
   EXPECT_TRUE(empty);
+}
+
+// ---- outputs never destroy what they should not (DESIGN.md §5) -------------
+
+namespace {
+bool has_temp_file(const fs::path& dir) {
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.path().filename().string().find(".tmp.") != std::string::npos) return true;
+  return false;
+}
+const char* kTiny = " --train-size 0 --test-size 0 --batch-size 20 --eval-interval 1 --threads 1 --seed 5 -q --iters 2";
+}  // namespace
+
+TEST(Outputs, SaveThroughASymlinkKeepsTheLink) {
+  const auto d = fresh_dir("out-link");
+  const std::string o = d.string();
+  test::write_toy_idx(d / "data", 60, 20);
+  fs::create_directories(d / "models");
+  fs::create_symlink("models/m.npz", d / "link.npz");  // relative, dangling at first
+  for (int run = 0; run < 2; ++run) {                   // creates, then replaces the target
+    const auto r = run_cli("train --data " + o + "/data" + kTiny + " --save " + o + "/link.npz");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(fs::is_symlink(fs::symlink_status(d / "link.npz"))) << run;
+    EXPECT_EQ(fs::read_symlink(d / "link.npz"), fs::path("models/m.npz"));
+    EXPECT_NO_THROW(load_model<float>(o + "/models/m.npz"));
+  }
+  EXPECT_FALSE(has_temp_file(d));
+}
+
+TEST(Outputs, DevicesAndFifosAreWrittenNotReplaced) {
+  const auto d = fresh_dir("out-dev");
+  const std::string o = d.string(), base = "train --data " + o + "/data" + kTiny;
+  test::write_toy_idx(d / "data", 60, 20);
+  struct stat st;
+  // A full device (our own /dev/full, as root): the write error, exit 1; the
+  // device stays.
+  if (const std::string full = test::make_full_device(d); !full.empty()) {
+    const auto r = run_cli(base + " --metrics " + full);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "convnet: error: " + full + ": cannot write: No space left on device\n");
+    ASSERT_EQ(::lstat(full.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode));
+  }
+  // A FIFO: its reader gets the CSV; the FIFO stays.
+  const std::string fifo = o + "/pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = test::read_fifo(fifo, 60); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the reader opens first
+  const auto r = run_cli(base + " --metrics " + fifo);
+  reader.join();
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(got.rfind("iter,loss,accr_train,accr_test,seconds\n1,", 0), 0u) << got;
+  ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  // /dev/stdout, here a regular file (run_cli redirects it): appended to,
+  // never replaced, and may be named twice; the file behind it may not be
+  // named again as a file to replace.
+  const auto so = run_cli(base + " --metrics /dev/stdout --losses /dev/stdout");
+  EXPECT_EQ(so.status, 0) << so.err;
+  EXPECT_EQ(so.out.rfind("iter,loss,accr_train,accr_test,seconds\n1,", 0), 0u) << so.out;
+  EXPECT_EQ(std::count(so.out.begin(), so.out.end(), '\n'), 3 + 2) << so.out;  // CSV + 2 losses
+  const int rc = std::system((std::string(CONVNET_CLI) + " " + base + " --metrics /dev/stdout --losses " + o +
+                               "/out.txt >" + o + "/out.txt 2>" + o + "/err.txt")
+                                  .c_str());
+  EXPECT_EQ(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 2);
+  EXPECT_EQ(slurp(o + "/err.txt"), "convnet: error: --losses " + o +
+                                       "/out.txt: names the same file as --metrics /dev/stdout; give each output "
+                                       "its own file\n");
+  // Our own /dev/null, named by two outputs (allowed: a stream), as root.
+  const std::string null = o + "/null";
+  if (::geteuid() != 0 || ::mknod(null.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0)
+    GTEST_SKIP() << "cannot create a character device here (needs root)";
+  const auto n = run_cli(base + " --metrics " + null + " --losses " + null + " --plot " + null);
+  EXPECT_EQ(n.status, 0) << n.err;
+  ASSERT_EQ(::lstat(null.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_FALSE(has_temp_file(d));
+}
+
+// Refused before anything is read: --data names no directory at all here, so
+// an error about the output proves it came first.
+TEST(Outputs, DirectorySocketAndEmptyNamesAreRefusedBeforeTraining) {
+  const auto d = fresh_dir("out-refused");
+  const std::string o = d.string(), base = "train --data " + o + "/no-data --save " + o + "/m.npz";
+  fs::create_directories(d / "dir");
+  const std::string sock = o + "/sock";
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(sock.size(), sizeof addr.sun_path);
+  std::strcpy(addr.sun_path, sock.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  fs::create_symlink(sock, d / "to-sock.csv");
+  struct Case {
+    std::string args, expect;
+  };
+  std::vector<Case> cases = {
+      {" --metrics " + o + "/dir", "--metrics " + o + "/dir: is a directory"},
+      {" --metrics " + sock, "--metrics " + sock + ": is a socket, expected a regular file, a character device or a FIFO"},
+      {" --losses " + o + "/to-sock.csv", "--losses " + o + "/to-sock.csv: is a socket"},
+      {" --plot ''", "--plot: expected a file name, got an empty string"},
+      {" --checkpoint ''", "--checkpoint: expected a file name, got an empty string"},
+  };
+  if (::geteuid() == 0 && ::mknod((o + "/blk").c_str(), S_IFBLK | 0600, makedev(7, 200)) == 0)
+    cases.push_back({" --timings " + o + "/blk", "--timings " + o + "/blk: is a block device"});
+  for (const auto& c : cases) {
+    const auto r = run_cli(base + c.args);
+    EXPECT_EQ(r.status, 2) << c.args << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("convnet: error: " + c.expect, 0), 0u) << c.args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  ::close(fd);
+  EXPECT_TRUE(fs::is_socket(sock));
+  EXPECT_TRUE(fs::is_directory(d / "dir") && fs::is_empty(d / "dir"));
+  EXPECT_FALSE(fs::exists(d / "m.npz"));
+}
+
+// Two outputs naming one file, however spelled, or an output naming an
+// input: refused before training, naming both options; nothing is written.
+TEST(Outputs, CollidingOutputsAndOutputsNamingInputsAreRefused) {
+  const auto d = fresh_dir("out-collide");
+  const std::string o = d.string();
+  test::write_toy_idx(d / "data", 60, 20);
+  // One data file gzip-named (read by its magic, so a renamed raw file works).
+  fs::rename(d / "data/t10k-labels-idx1-ubyte", d / "data/t10k-labels-idx1-ubyte.gz");
+  std::ofstream(o + "/a.csv") << "keep me\n";
+  fs::create_hard_link(d / "a.csv", d / "hard.csv");
+  fs::create_symlink("a.csv", d / "soft.csv");
+  fs::create_symlink(o + "/new.csv", d / "dangling.csv");
+  std::ofstream(o + "/ck.npz") << "not read: the check comes first\n";
+  const std::string in_dir = "cd " + o + " &&";  // for relative spellings
+  struct Case {
+    std::string args, first, second;
+  };
+  const std::string data = " --data data";
+  for (const Case& c : std::vector<Case>{
+           {" --plot x.png --loss-plot x.png", "--plot", "--loss-plot"},
+           {" --plot ./x.png --loss-plot x.png", "--plot", "--loss-plot"},
+           {" --plot sub/../x.png --loss-plot " + o + "/x.png", "--plot", "--loss-plot"},
+           {" --save x.npz --checkpoint ./x.npz", "--save", "--checkpoint"},
+           {" --metrics a.csv --losses hard.csv", "--metrics", "--losses"},
+           {" --metrics a.csv --losses soft.csv", "--metrics", "--losses"},
+           {" --metrics new.csv --losses dangling.csv", "--metrics", "--losses"},
+           {" --timings data/train-images-idx3-ubyte", "--timings", "--data"},
+           {" --save ./data/../data/train-labels-idx1-ubyte", "--save", "--data"},
+           {" --metrics data/t10k-labels-idx1-ubyte.gz", "--metrics", "--data"},
+           {" --save data/train-images-idx3-ubyte.gz", "--save", "--data"},  // would shadow the raw file
+           {" --resume ck.npz --save ck.npz", "--save", "--resume"},
+       }) {
+    fs::create_directories(d / "sub");
+    const auto t = run_cli("train" + data + kTiny + c.args, in_dir);
+    EXPECT_EQ(t.status, 2) << c.args << "\n" << t.err;
+    EXPECT_NE(t.err.find(c.first), std::string::npos) << c.args << "\n" << t.err;
+    EXPECT_NE(t.err.find(c.second), std::string::npos) << c.args << "\n" << t.err;
+    EXPECT_NE(t.err.find("names the"), std::string::npos) << c.args << "\n" << t.err;
+    EXPECT_EQ(std::count(t.err.begin(), t.err.end(), '\n'), 1) << t.err;
+  }
+  for (const char* f : {"x.png", "x.npz", "new.csv", "data/train-images-idx3-ubyte.gz"})
+    EXPECT_FALSE(fs::exists(d / f)) << f;
+  EXPECT_EQ(slurp(o + "/a.csv"), "keep me\n");
+  EXPECT_EQ(fs::file_size(d / "data/train-images-idx3-ubyte"), 16u + 60 * 28 * 28);
+  EXPECT_EQ(fs::file_size(d / "data/train-labels-idx1-ubyte"), 8u + 60);
+  EXPECT_EQ(fs::file_size(d / "data/t10k-labels-idx1-ubyte.gz"), 8u + 20);
+  // Distinct files are fine; --resume X --checkpoint X is the normal way to
+  // continue a run in place.
+  ASSERT_EQ(run_cli("train" + data + kTiny + " --checkpoint ck.npz", in_dir).status, 0);
+  const auto r = run_cli("train" + data + " --threads 1 -q --iters 4 --resume ck.npz --checkpoint ./ck.npz --save m.npz "
+                         "--metrics a.csv --losses b.csv",
+                         in_dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_checkpoint(o + "/ck.npz").at("iter").as<std::int64_t>()[0], 4);
+  EXPECT_FALSE(has_temp_file(d));
+}
+
+// A second SIGINT or SIGTERM exits at once: the temp file of the write in
+// progress goes too. CONVNET_TEST_PAUSE_MIDWRITE holds the save of the model
+// half written, so both signals land while its temp file exists.
+TEST(Outputs, ASecondSignalLeavesNoTempFile) {
+  const auto d = fresh_dir("out-sig");
+  const std::string o = d.string();
+  test::write_toy_idx(d / "data", 60, 20);
+  for (int sig : {SIGINT, SIGTERM}) {
+    SCOPED_TRACE(sig);
+    const pid_t pid = spawn_cli("train --data " + o + "/data" + kTiny + " --save " + o + "/m.npz", o + "/out",
+                                o + "/err", "CONVNET_TEST_PAUSE_MIDWRITE=60");
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!has_temp_file(d) && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(has_temp_file(d)) << slurp(o + "/err");
+    kill(pid, sig);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // two signals at once would merge into one
+    kill(pid, sig);
+    EXPECT_EQ(wait_status(pid), 128 + sig);
+    EXPECT_FALSE(has_temp_file(d));
+    EXPECT_FALSE(fs::exists(d / "m.npz"));
+  }
 }

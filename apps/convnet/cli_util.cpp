@@ -1,12 +1,15 @@
 #include "cli_util.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
+#include "convnet/atomic_file.hpp"
 #include "convnet/error.hpp"
 
 namespace convnet::cli {
@@ -15,14 +18,65 @@ namespace fs = std::filesystem;
 
 void check_output_path(const std::string& option, const std::string& path) {
   if (path.empty()) throw Error(option + ": expected a file name, got an empty string");
-  const fs::path p(path);
+  const OutputTarget t = resolve_output(path);
+  if (t.kind == OutputTarget::Kind::Refused) {
+    if (t.what == "a directory") throw Error(option + " " + path + ": is a directory, expected a file name");
+    throw Error(option + " " + path + ": is " + t.what + ", expected a regular file, a character device or a FIFO");
+  }
+  if (t.kind == OutputTarget::Kind::Stream) {
+    if (access(path.c_str(), W_OK) != 0) throw Error(option + " " + path + ": is not writable");
+    return;
+  }
+  // The directory that will hold the temp file: the symlink target's.
+  const fs::path p(t.path);
   std::error_code ec;
-  if (fs::is_directory(p, ec)) throw Error(option + " " + path + ": is a directory, expected a file name");
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec))
     throw Error(option + " " + path + ": directory " + dir.string() + " does not exist");
   if (access(dir.c_str(), W_OK) != 0)
     throw Error(option + " " + path + ": directory " + dir.string() + " is not writable");
+}
+
+namespace {
+// Equal keys for two names of one file. An existing file: its device and
+// inode (hard links, symlinks, any spelling). A file still to be created: the
+// path it will have, symlinks resolved. None for a character device or FIFO,
+// which may be shared. `stream`: reached through /proc (/dev/stdout
+// redirected to a file), so appended to, not replaced.
+struct Identity {
+  std::string key;
+  bool stream = false;
+};
+std::optional<Identity> file_identity(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) return std::nullopt;
+    return Identity{"inode " + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino),
+                    resolve_output(path).kind == OutputTarget::Kind::Stream};
+  }
+  std::error_code ec;
+  const fs::path target = fs::absolute(resolve_output(path).path, ec);
+  const fs::path canon = fs::weakly_canonical(target, ec);
+  return Identity{"path " + (ec ? target.lexically_normal() : canon).string()};
+}
+}  // namespace
+
+void check_distinct_outputs(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs) {
+  std::vector<std::optional<Identity>> ids;
+  for (const auto& o : outputs) ids.push_back(file_identity(o.path));
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    if (!ids[i]) continue;
+    for (std::size_t j = 0; j < i; ++j)
+      if (ids[j] && ids[j]->key == ids[i]->key && !(ids[j]->stream && ids[i]->stream))  // two appends are fine
+        throw Error(outputs[i].option + " " + outputs[i].path + ": names the same file as " + outputs[j].option +
+                    " " + outputs[j].path + "; give each output its own file");
+    for (const auto& in : inputs) {
+      if (in.allowed == outputs[i].option) continue;
+      if (const auto id = file_identity(in.path); id && id->key == ids[i]->key)
+        throw Error(outputs[i].option + " " + outputs[i].path + ": names the input " + in.path + " of " + in.option +
+                    ", which it would overwrite");
+    }
+  }
 }
 
 bool is_terminal(int fd) { return isatty(fd) == 1; }

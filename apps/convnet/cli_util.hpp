@@ -3,12 +3,29 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace convnet::cli {
 
-// Fails early (before hours of training) when `path`'s directory does not
+// Fails early (before hours of training) with convnet::Error when `path`
+// cannot be written: empty; a directory, socket or block device (or a symlink
+// to one); or its directory (the symlink target's, for a symlink) does not
 // exist or is not writable: "--save out/model.npz: directory out does not exist".
+// A character device or FIFO (/dev/null, /dev/stdout, a pipe) is fine.
 void check_output_path(const std::string& option, const std::string& path);
+
+// An option and the file it names. `allowed` (inputs only): the output option
+// that may name this input, e.g. --checkpoint for --resume (read whole first).
+struct NamedPath {
+  std::string option, path, allowed;
+};
+// Refuses (convnet::Error, naming both options) two outputs that name one
+// file, and an output that names an input, however spelled: "./x" and "x", a
+// symlink to it, a hard link (the same device and inode). Character devices
+// and FIFOs may be named by several outputs: they are streams, written one
+// output after the other; so may a file reached through /proc (/dev/stdout
+// redirected to a file), which is appended to.
+void check_distinct_outputs(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs);
 
 // A tqdm-like bar on stderr, drawn only when stderr is a terminal:
 //  45%|████▌     | 450/1000 [00:02<00:02, 190.12it/s, loss=0.123]

@@ -37,10 +37,14 @@ struct TrainArgs {
 };
 
 // SIGINT / SIGTERM: the first asks for a clean stop after the current
-// iteration; a second one exits at once, writing nothing.
+// iteration; a second one exits at once, writing nothing more and removing
+// the temp file of a write in progress (async-signal-safe).
 volatile std::sig_atomic_t g_signal = 0;
 extern "C" void on_signal(int sig) {
-  if (g_signal) _exit(128 + sig);
+  if (g_signal) {
+    remove_temp_files_in_flight();
+    _exit(128 + sig);
+  }
   g_signal = sig;
 }
 void install_signal_handlers() {
@@ -345,11 +349,16 @@ void add_train(CLI::App& app, Runner& run) {
   cmd->add_option("--resume", a.resume, "Continue the run saved in this checkpoint, exactly");
   cmd->callback([&run, cmd]() {
     run = [cmd] {
-      // Fail before training, not after it, on outputs that cannot be written.
+      // Fail before training, not after it, on outputs that cannot be written
+      // or would destroy another output or an input (DESIGN.md §5).
+      std::vector<NamedPath> outputs, inputs;
       for (auto [opt, path] : {std::pair{"--plot", &a.plot}, {"--loss-plot", &a.loss_plot}, {"--metrics", &a.metrics},
                                {"--save", &a.save}, {"--timings", &a.timings}, {"--losses", &a.losses},
                                {"--checkpoint", &a.checkpoint}})
-        if (!path->empty()) check_output_path(opt, *path);
+        if (cmd->count(opt)) check_output_path(opt, *path), outputs.push_back({opt, *path, ""});
+      for (const auto& f : mnist_files(a.data)) inputs.push_back({"--data", f, ""});
+      if (!a.resume.empty()) inputs.push_back({"--resume", a.resume, "--checkpoint"});  // read whole first
+      check_distinct_outputs(outputs, inputs);
       if (a.checkpoint_every && a.checkpoint.empty())
         throw Error("--checkpoint-every " + std::to_string(a.checkpoint_every) + " needs --checkpoint FILE");
       RunOptions options = run_options(a, *cmd);

@@ -52,6 +52,11 @@ struct Mnist {
 // file is malformed, counts disagree, or train and test image sizes differ.
 Mnist load_mnist(const std::string& dir, MnistOptions options = {});
 
+// Every path load_mnist(dir) looks for: the four file names, raw and with
+// .gz, whether they exist or not. For refusing an output that would replace
+// (or, written as .gz next to the raw file, later shadow) a data file.
+std::vector<std::string> mnist_files(const std::string& dir);
+
 // One image file and its label file; each raw or gzip, decided by the gzip
 // magic 1f 8b, not by the name. Throws when the counts differ.
 Dataset read_idx_pair(const std::string& images_path, const std::string& labels_path);
