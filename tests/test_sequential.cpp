@@ -65,8 +65,10 @@ void notebook_network_equals_simple_convnet() {
   expect_same_named(seq.params(), ref.params(), "initial params");
 
   RandomState rng(7);
-  // Two batches of different sizes: the second gradient must not see the first.
-  for (std::size_t N : {13, 6}) {
+  Adam<T> adam_ref, adam_seq;
+  // Batches of different sizes: a gradient must not see the batch before it.
+  // Adam steps in between: training runs stay equal, not only one gradient.
+  for (std::size_t N : {13, 6, 9}) {
     SCOPED_TRACE("batch " + std::to_string(N));
     auto x = cast<T>(test::random_tensor({N, 1, 28, 28}, rng));
     const auto t = labels(N, 10);
@@ -81,6 +83,9 @@ void notebook_network_equals_simple_convnet() {
       EXPECT_EQ(seq.loss(x, t), ref.loss(x, t));
     }
     EXPECT_TRUE(same_bits(Tensor<T>(seq.predict(x, Mode::Eval)), ref.predict(x, Mode::Eval)));
+    adam_ref.update(ref.params(), ref.gradient(x, t));
+    adam_seq.update(seq.params(), seq.gradient(x, t));
+    expect_same_named(seq.params(), ref.params(), "params after an Adam step");
   }
   auto x = cast<T>(test::random_tensor({250, 1, 28, 28}, rng));
   const auto t = labels(250, 10);
