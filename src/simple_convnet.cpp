@@ -146,6 +146,14 @@ void SimpleConvNet<T>::build_(RandomState& rng) {
 }
 
 template <class T>
+Architecture SimpleConvNet<T>::architecture() const {
+  const auto& c = config_;
+  const auto& cp = c.conv_param;
+  return Architecture::simple_convnet(c.input_dim, cp.filter_num, cp.filter_size, cp.pad, cp.stride, c.hidden_size,
+                                      c.output_size, c.weight_init_std);
+}
+
+template <class T>
 Layer<T>& SimpleConvNet<T>::layer(const std::string& name) const {
   for (auto& [n, l] : layers_)
     if (n == name) return *l;

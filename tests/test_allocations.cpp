@@ -100,6 +100,29 @@ TEST(Allocations, ATrainingStepAllocatesNothingAfterTheFirst) {
   set_num_threads(0);
 }
 
+// The same for a Sequential network (the fused layer in float, the plain
+// layers in double): gradient + update reuse every buffer.
+template <class T>
+void sequential_step_allocates_nothing() {
+  Sequential<T> net(Architecture::notebook());
+  Adam<T> adam;
+  RandomState rng(1);
+  Tensor<T> x({32, 1, 28, 28});
+  for (auto& v : x) v = T(rng.random_sample());
+  std::vector<std::int32_t> t(32);
+  for (int i = 0; i < 32; ++i) t[i] = i % 10;
+  for (int i = 0; i < 2; ++i) adam.update(net.params(), net.gradient(x, t));
+  g_allocations = 0;
+  g_counting = true;
+  for (int i = 0; i < 3; ++i) adam.update(net.params(), net.gradient(x, t));
+  g_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0);
+}
+TEST(Allocations, ASequentialStepAllocatesNothingAfterTheFirst) {
+  sequential_step_allocates_nothing<float>();
+  sequential_step_allocates_nothing<double>();
+}
+
 // The memory estimate (convnet/memory.hpp) covers what a training run
 // really allocates: parameters, gradients, Adam's state, the layers' buffers
 // for a batch of 100 and the evaluation's, measured as the peak of live heap

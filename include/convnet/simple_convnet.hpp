@@ -15,6 +15,7 @@
 #include "convnet/layers/relu.hpp"
 #include "convnet/layers/softmax_with_loss.hpp"
 #include "convnet/memory.hpp"
+#include "convnet/network.hpp"
 #include "convnet/random.hpp"
 
 namespace convnet {
@@ -56,7 +57,7 @@ SimpleConvNetShape simple_convnet_shape(const SimpleConvNetConfig& config);
 std::vector<LayerFootprint> simple_convnet_footprint(const SimpleConvNetConfig& config, bool float32 = true);
 
 template <class T>
-class SimpleConvNet {
+class SimpleConvNet : public Network<T> {
  public:
   // Weights: weight_init_std * randn(...) drawn from `rng` in the notebook's
   // order W1, W2, W3 (biases zero). Throws convnet::Error on an impossible
@@ -73,27 +74,29 @@ class SimpleConvNet {
 
   // Scores (N, output_size) before softmax. Mode::Eval may take a fused
   // path that caches nothing for backward.
-  const Tensor<T>& predict(const Tensor<T>& x, Mode mode = Mode::Train);
+  const Tensor<T>& predict(const Tensor<T>& x, Mode mode = Mode::Train) override;
   // mode Eval: no backward will follow (e.g. the loss logged after update).
-  T loss(const Tensor<T>& x, const std::vector<std::int32_t>& t, Mode mode = Mode::Train);
-  T loss(const Tensor<T>& x, const Tensor<T>& t_one_hot);
+  T loss(const Tensor<T>& x, const std::vector<std::int32_t>& t, Mode mode = Mode::Train) override;
+  T loss(const Tensor<T>& x, const Tensor<T>& t_one_hot) override;
   // Fraction of correct argmax predictions, evaluated in batches. Unlike the
   // notebook, a last partial batch is counted too (the notebook drops it).
-  double accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size = 100);
+  double accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size = 100) override;
   // Number of correct predictions in one batch (the building block of accuracy).
-  std::size_t count_correct(const Tensor<T>& x, const std::vector<std::int32_t>& t);
+  std::size_t count_correct(const Tensor<T>& x, const std::vector<std::int32_t>& t) override;
   // Forward + backward; returns the gradients named W1..b3 (owned by the layers).
-  const NamedTensors<T>& gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t);
-  const NamedTensors<T>& gradient(const Tensor<T>& x, const Tensor<T>& t_one_hot);
+  const NamedTensors<T>& gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t) override;
+  const NamedTensors<T>& gradient(const Tensor<T>& x, const Tensor<T>& t_one_hot) override;
 
   // The parameters W1 b1 W2 b2 W3 b3 (the notebook's network.params).
-  const NamedTensors<T>& params() const { return params_; }
-  const NamedTensors<T>& grads() const { return grads_; }
+  const NamedTensors<T>& params() const override { return params_; }
+  const NamedTensors<T>& grads() const override { return grads_; }
   // The layers, in order, by the notebook's names.
   const std::vector<std::pair<std::string, Layer<T>*>>& layers() const { return layers_; }
   Layer<T>& layer(const std::string& name) const;
   const SimpleConvNetConfig& config() const { return config_; }
-  T last_loss() const { return last_layer_.loss(); }
+  T last_loss() const override { return last_layer_.loss(); }
+  // Its description: Architecture::simple_convnet with this configuration.
+  Architecture architecture() const override;
 
   // float, stride 1: gradient() runs Conv1 -> Relu1 -> Pool1 as one fused
   // direct kernel (forward and backward), tested against the layers; those

@@ -34,7 +34,7 @@ const Tensor<T>& Pooling<T>::forward(const Tensor<T>& x, Mode) {
 template <class T>
 const Tensor<T>& Pooling<T>::backward(const Tensor<T>& dout) {
   if (x_shape_.empty()) throw Error("Pooling.backward: called before forward");
-  if (dout.size() != out_.size())
+  if (dout.shape() != out_.shape())  // the shape: a dout of another batch or layer is refused
     throw Error("Pooling.backward: expected dout " + shape_str(out_.shape()) + ", got " +
                 shape_str(dout.shape()));
   dx_.resize(x_shape_, false);

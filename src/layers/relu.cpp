@@ -17,7 +17,9 @@ const Tensor<T>& Relu<T>::forward(const Tensor<T>& x, Mode) {
 
 template <class T>
 const Tensor<T>& Relu<T>::backward(const Tensor<T>& dout) {
-  if (dout.size() != out_.size())
+  if (out_.empty()) throw Error("Relu.backward: called before forward");
+  // The shape, not just the size: a dout of another batch or layer is refused.
+  if (dout.shape() != out_.shape())
     throw Error("Relu.backward: dout shape " + shape_str(dout.shape()) + " does not match out " +
                 shape_str(out_.shape()));
   dx_.resize(out_.shape(), false);
