@@ -1,26 +1,10 @@
 #include "convnet/optimizer.hpp"
 
 #include <cmath>
-#include <type_traits>
 
 #include "kernels/kernels.hpp"
 
 namespace convnet {
-
-namespace {
-// A state that decays geometrically (Adam's m and v, momentum's v, RMSprop's
-// h) for a parameter whose gradient stays 0 (a dead ReLU unit) sinks into
-// float subnormals after a few hundred steps, and subnormal arithmetic is
-// ~100x slower. Below 1e-30 such a value cannot move a parameter: set it to
-// 0. float only: float64 runs stay NumPy's arithmetic, untouched.
-template <class T>
-inline T flush_tiny(T x) {
-  if constexpr (std::is_same_v<T, float>)
-    return std::fabs(x) < 1e-30f ? 0.0f : x;
-  else
-    return x;
-}
-}  // namespace
 
 template <class T>
 void Optimizer<T>::check_(const NamedTensors<T>& params, const NamedTensors<T>& grads) const {
@@ -55,79 +39,45 @@ void Optimizer<T>::ensure_(std::vector<Tensor<T>>& buf, const NamedTensors<T>& p
 template <class T>
 void SGD<T>::update(const NamedTensors<T>& params, const NamedTensors<T>& grads) {
   this->check_(params, grads);
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    T* p = params.item(k).second->data();
-    const T* g = grads.item(k).second->data();
-    const std::size_t n = params.item(k).second->size();
-    for (std::size_t i = 0; i < n; ++i) p[i] -= lr * g[i];
-  }
+  for (std::size_t k = 0; k < params.size(); ++k)
+    kernels::sgd_update(params.item(k).second->size(), lr, grads.item(k).second->data(),
+                        params.item(k).second->data());
 }
 
 template <class T>
 void Momentum<T>::update(const NamedTensors<T>& params, const NamedTensors<T>& grads) {
   this->check_(params, grads);
   this->ensure_(v, params);
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    T* p = params.item(k).second->data();
-    const T* g = grads.item(k).second->data();
-    T* vk = v[k].data();
-    const std::size_t n = v[k].size();
-    for (std::size_t i = 0; i < n; ++i) {
-      vk[i] = flush_tiny(momentum * vk[i] - lr * g[i]);
-      p[i] += vk[i];
-    }
-  }
+  for (std::size_t k = 0; k < params.size(); ++k)
+    kernels::momentum_update(v[k].size(), lr, momentum, grads.item(k).second->data(), v[k].data(),
+                             params.item(k).second->data());
 }
 
 template <class T>
 void Nesterov<T>::update(const NamedTensors<T>& params, const NamedTensors<T>& grads) {
   this->check_(params, grads);
   this->ensure_(v, params);
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    T* p = params.item(k).second->data();
-    const T* g = grads.item(k).second->data();
-    T* vk = v[k].data();
-    const std::size_t n = v[k].size();
-    for (std::size_t i = 0; i < n; ++i) {
-      vk[i] *= momentum;
-      vk[i] = flush_tiny(vk[i] - lr * g[i]);
-      p[i] += momentum * momentum * vk[i];
-      p[i] -= (T(1) + momentum) * lr * g[i];
-    }
-  }
+  for (std::size_t k = 0; k < params.size(); ++k)
+    kernels::nesterov_update(v[k].size(), lr, momentum, grads.item(k).second->data(), v[k].data(),
+                             params.item(k).second->data());
 }
 
 template <class T>
 void AdaGrad<T>::update(const NamedTensors<T>& params, const NamedTensors<T>& grads) {
   this->check_(params, grads);
   this->ensure_(h, params);
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    T* p = params.item(k).second->data();
-    const T* g = grads.item(k).second->data();
-    T* hk = h[k].data();
-    const std::size_t n = h[k].size();
-    for (std::size_t i = 0; i < n; ++i) {
-      hk[i] += g[i] * g[i];
-      p[i] -= lr * g[i] / (std::sqrt(hk[i]) + T(1e-7));
-    }
-  }
+  for (std::size_t k = 0; k < params.size(); ++k)
+    kernels::adagrad_update(h[k].size(), lr, grads.item(k).second->data(), h[k].data(),
+                            params.item(k).second->data());
 }
 
 template <class T>
 void RMSprop<T>::update(const NamedTensors<T>& params, const NamedTensors<T>& grads) {
   this->check_(params, grads);
   this->ensure_(h, params);
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    T* p = params.item(k).second->data();
-    const T* g = grads.item(k).second->data();
-    T* hk = h[k].data();
-    const std::size_t n = h[k].size();
-    for (std::size_t i = 0; i < n; ++i) {
-      hk[i] *= decay_rate;
-      hk[i] = flush_tiny(hk[i] + (T(1) - decay_rate) * g[i] * g[i]);
-      p[i] -= lr * g[i] / (std::sqrt(hk[i]) + T(1e-7));
-    }
-  }
+  for (std::size_t k = 0; k < params.size(); ++k)
+    kernels::rmsprop_update(h[k].size(), lr, decay_rate, grads.item(k).second->data(), h[k].data(),
+                            params.item(k).second->data());
 }
 
 template <class T>
@@ -141,19 +91,9 @@ void Adam<T>::update(const NamedTensors<T>& params, const NamedTensors<T>& grads
   const T lr_t = T(double(lr) * std::sqrt(1.0 - std::pow(double(beta2), it)) /
                    (1.0 - std::pow(double(beta1), it)));
   const T one_m_b1 = T(1) - beta1, one_m_b2 = T(1) - beta2;
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    T* p = params.item(k).second->data();
-    const T* g = grads.item(k).second->data();
-    T* mk = m[k].data();
-    T* vk = v[k].data();
-    const std::size_t n = m[k].size();
-#pragma omp parallel for simd schedule(static) if (n >= kernels::kParallelMin)
-    for (std::size_t i = 0; i < n; ++i) {
-      mk[i] = flush_tiny(mk[i] + one_m_b1 * (g[i] - mk[i]));
-      vk[i] = flush_tiny(vk[i] + one_m_b2 * (g[i] * g[i] - vk[i]));
-      p[i] -= lr_t * mk[i] / (std::sqrt(vk[i]) + T(1e-7));
-    }
-  }
+  for (std::size_t k = 0; k < params.size(); ++k)
+    kernels::adam_update(m[k].size(), lr_t, one_m_b1, one_m_b2, grads.item(k).second->data(), m[k].data(),
+                         v[k].data(), params.item(k).second->data());
 }
 
 namespace {

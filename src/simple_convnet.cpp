@@ -225,14 +225,7 @@ std::size_t SimpleConvNet<T>::count_correct(const Tensor<T>& x, const std::vecto
   if (t.size() != N)
     throw Error("SimpleConvNet.accuracy: " + std::to_string(t.size()) + " labels for " + std::to_string(N) +
                 " inputs");
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < N; ++i) {
-    const T* row = y.data() + i * M;
-    // np.argmax: the first maximum
-    const std::size_t am = std::size_t(std::max_element(row, row + M) - row);
-    correct += (std::int32_t(am) == t[i]);
-  }
-  return correct;
+  return kernels::count_correct(N, M, y.data(), t.data());
 }
 
 template <class T>

@@ -23,6 +23,28 @@ void conv_forward_image(const ConvGeom& g1, const T* x_n, const T* W, const T* b
 }
 
 template <class T>
+void conv_forward_per_image(const ConvGeom& g, const T* x, const T* W, const T* b, std::size_t FN, T* col, T* out) {
+  const std::size_t P = g.out_h() * g.out_w(), K = g.cols();
+  ConvGeom g1 = g;
+  g1.N = 1;
+#pragma omp parallel for schedule(static) if (g.N > 1 && g.rows() * K >= kParallelMin)
+  for (std::size_t n = 0; n < g.N; ++n)
+    conv_forward_image(g1, x + n * g.C * g.H * g.W, W, b, FN, col + n * P * K, out + n * FN * P);
+}
+
+template <class T>
+void conv_backward_data_per_image(const ConvGeom& g, const T* dout, const T* W, std::size_t FN, T* dcol, T* dx) {
+  const std::size_t P = g.out_h() * g.out_w(), K = g.cols(), img = g.C * g.H * g.W;
+  ConvGeom g1 = g;
+  g1.N = 1;
+#pragma omp parallel for schedule(static) if (g.N > 1 && g.rows() * K >= kParallelMin)
+  for (std::size_t n = 0; n < g.N; ++n) {
+    gemm<T>(true, false, P, K, FN, T(1), dout + n * FN * P, P, W, K, T(0), dcol + n * P * K, K);
+    col2im(g1, dcol + n * P * K, dx + n * img);
+  }
+}
+
+template <class T>
 void conv_relu_pool2_forward(const ConvGeom& g, const T* x, const T* W, const T* b, std::size_t FN, T* out) {
   const std::size_t oh = g.out_h(), ow = g.out_w(), P = oh * ow, K = g.cols();
   const std::size_t ph = oh / 2, pw = ow / 2;
@@ -81,6 +103,14 @@ template void conv_forward_image<float>(const ConvGeom&, const float*, const flo
                                         float*, float*);
 template void conv_forward_image<double>(const ConvGeom&, const double*, const double*, const double*,
                                          std::size_t, double*, double*);
+template void conv_forward_per_image<float>(const ConvGeom&, const float*, const float*, const float*,
+                                            std::size_t, float*, float*);
+template void conv_forward_per_image<double>(const ConvGeom&, const double*, const double*, const double*,
+                                             std::size_t, double*, double*);
+template void conv_backward_data_per_image<float>(const ConvGeom&, const float*, const float*, std::size_t,
+                                                  float*, float*);
+template void conv_backward_data_per_image<double>(const ConvGeom&, const double*, const double*, std::size_t,
+                                                   double*, double*);
 template void conv_relu_pool2_forward<float>(const ConvGeom&, const float*, const float*, const float*,
                                              std::size_t, float*);
 template void conv_relu_pool2_forward<double>(const ConvGeom&, const double*, const double*, const double*,

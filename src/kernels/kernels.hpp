@@ -45,6 +45,84 @@ namespace convnet::kernels {
 // np.sum of a contiguous 1-D run, in NumPy's pairwise order.
 template <class T>
 T pairwise_sum(const T* a, std::size_t n);
+
+// Elementwise and bias kernels (elementwise.cpp).
+// x, out (n): out = x, 0 where x <= 0 — Relu.forward (the book's common/layers.py).
+template <class T>
+void relu_forward(std::size_t n, const T* x, T* out);
+// out, dout, dx (n): dx = dout where out > 0, else 0 — Relu.backward.
+template <class T>
+void relu_backward(std::size_t n, const T* out, const T* dout, T* dx);
+// y (N, M) row-major, b (M): y[i, :] += b — Affine.forward's "+ b".
+template <class T>
+void add_bias_rows(std::size_t N, std::size_t M, const T* b, T* y);
+// x (N, M) row-major, s (M): s = np.sum(x, axis=0), adding row after row —
+// Affine's and Convolution's db.
+template <class T>
+void sum_rows(std::size_t N, std::size_t M, const T* x, T* s);
+// x (R, L) row-major, s (R): s[r] = sum of row r, left to right —
+// Convolution's db on the per-image path (dout stored as (FN, N*P)).
+template <class T>
+void sum_each_row(std::size_t R, std::size_t L, const T* x, T* s);
+
+// Layout changes between NCHW and the GEMM's row layout (layout.cpp).
+// rows (N*P, F), b (F), out (N, F, P): out[n, f, p] = rows[n*P + p, f] + b[f] —
+// the notebook's (np.dot(col, col_W) + b).reshape(N, oh, ow, -1).transpose(0, 3, 1, 2).
+template <class T>
+void rows_to_nchw_add_bias(std::size_t N, std::size_t F, std::size_t P, const T* rows, const T* b, T* out);
+// x (N, F, P), rows (N*P, F): x.transpose(0, 2, 3, 1).reshape(-1, F).
+template <class T>
+void nchw_to_rows(std::size_t N, std::size_t F, std::size_t P, const T* x, T* rows);
+// x (N, F, P), y (F, N*P): plane f of every image side by side.
+template <class T>
+void nchw_to_channel_major(std::size_t N, std::size_t F, std::size_t P, const T* x, T* y);
+
+// Softmax and cross-entropy (softmax.cpp): the book's common/functions.py and
+// SoftmaxWithLoss (common/layers.py).
+// x, y (N, M) row-major: y = softmax of each row (the row's max subtracted first).
+template <class T>
+void softmax_rows(std::size_t N, std::size_t M, const T* x, T* y);
+// y (N, M) probabilities, t (N) labels in [0, M), scratch (N):
+// -np.sum(np.log(y[np.arange(N), t] + 1e-7)) / N.
+template <class T>
+T cross_entropy(std::size_t N, std::size_t M, const T* y, const std::int32_t* t, T* scratch);
+// y, dx (N, M), t (N) labels: dx = (y - onehot(t)) / N * dout.
+template <class T>
+void softmax_cross_entropy_backward(std::size_t N, std::size_t M, const T* y, const std::int32_t* t, T dout,
+                                    T* dx);
+// y, t, dx (N, M), t one-hot: dx = (y - t) / N * dout.
+template <class T>
+void softmax_cross_entropy_backward_one_hot(std::size_t N, std::size_t M, const T* y, const T* t, T dout, T* dx);
+
+// Reductions over rows (reduce.cpp).
+// x (N, M) row-major, out (N): out[i] = np.argmax(x[i]) (the first maximum).
+template <class T>
+void argmax_rows(std::size_t N, std::size_t M, const T* x, std::int32_t* out);
+// y (N, M) scores, t (N) labels: how many rows have np.argmax(y[i]) == t[i].
+template <class T>
+std::size_t count_correct(std::size_t N, std::size_t M, const T* y, const std::int32_t* t);
+
+// The book's optimizer updates (common/optimizer.py) over one parameter of
+// n elements (optimizer.cpp, built with -fno-math-errno): p the parameter,
+// g its gradient, v/h/m the optimizer's state, all (n).
+// p -= lr * g
+template <class T>
+void sgd_update(std::size_t n, T lr, const T* g, T* p);
+// v = momentum*v - lr*g; p += v
+template <class T>
+void momentum_update(std::size_t n, T lr, T momentum, const T* g, T* v, T* p);
+// v = momentum*v - lr*g; p += momentum^2 * v; p -= (1 + momentum) * lr * g
+template <class T>
+void nesterov_update(std::size_t n, T lr, T momentum, const T* g, T* v, T* p);
+// h += g^2; p -= lr * g / (sqrt(h) + 1e-7)
+template <class T>
+void adagrad_update(std::size_t n, T lr, const T* g, T* h, T* p);
+// h = decay*h + (1-decay)*g^2; p -= lr * g / (sqrt(h) + 1e-7)
+template <class T>
+void rmsprop_update(std::size_t n, T lr, T decay_rate, const T* g, T* h, T* p);
+// m += (1-beta1)*(g - m); v += (1-beta2)*(g^2 - v); p -= lr_t * m / (sqrt(v) + 1e-7)
+template <class T>
+void adam_update(std::size_t n, T lr_t, T one_m_beta1, T one_m_beta2, const T* g, T* m, T* v, T* p);
 }  // namespace convnet::kernels
 
 namespace convnet::kernels {
@@ -61,6 +139,13 @@ namespace convnet::kernels {
 template <class T>
 void conv_forward_image(const ConvGeom& g1, const T* x_n, const T* W, const T* b, std::size_t FN, T* col_n,
                         T* out_n);
+// The same for a batch x (N,C,H,W), images in parallel: col (N*P, K), out (N, FN, P).
+template <class T>
+void conv_forward_per_image(const ConvGeom& g, const T* x, const T* W, const T* b, std::size_t FN, T* col, T* out);
+// dx (N,C,H,W) from dout (N, FN, P) and W (FN, K), images in parallel:
+// dcol_n = dout_nᵀ (P, FN) · W, then col2im; dcol (N*P, K) is scratch.
+template <class T>
+void conv_backward_data_per_image(const ConvGeom& g, const T* dout, const T* W, std::size_t FN, T* dcol, T* dx);
 
 // Fused forward for evaluation: conv + bias + ReLU + 2x2/2 max pooling of a
 // batch, without keeping anything for backward. out is (N, FN, oh/2, ow/2).

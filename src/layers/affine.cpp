@@ -24,10 +24,7 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, Mode) {
   out_.resize({N, M}, false);
   // out = np.dot(x, W) + b
   kernels::gemm<T>(false, false, N, M, D, T(1), x.data(), D, W.data(), M, T(0), out_.data(), M);
-  T* o = out_.data();
-  const T* bp = b.data();
-  for (std::size_t i = 0; i < N; ++i)
-    for (std::size_t j = 0; j < M; ++j) o[i * M + j] += bp[j];
+  kernels::add_bias_rows(N, M, b.data(), out_.data());
   return out_;
 }
 
@@ -42,11 +39,7 @@ const Tensor<T>& Affine<T>::backward(const Tensor<T>& dout) {
   dx_.resize(x_->shape(), false);  // dx in x's original shape
   kernels::gemm<T>(false, true, N, D, M, T(1), dout.data(), M, W.data(), M, T(0), dx_.data(), D);
   kernels::gemm<T>(true, false, D, M, N, T(1), x_->data(), D, dout.data(), M, T(0), dW.data(), M);
-  T* dbp = db.data();
-  const T* d = dout.data();
-  for (std::size_t j = 0; j < M; ++j) dbp[j] = T(0);
-  for (std::size_t i = 0; i < N; ++i)  // np.sum(dout, axis=0): row after row
-    for (std::size_t j = 0; j < M; ++j) dbp[j] += d[i * M + j];
+  kernels::sum_rows(N, M, dout.data(), db.data());  // db = np.sum(dout, axis=0)
   return dx_;
 }
 
