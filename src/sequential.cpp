@@ -125,41 +125,6 @@ T Sequential<T>::loss(const Tensor<T>& x, const Tensor<T>& t) {
 }
 
 template <class T>
-std::size_t Sequential<T>::count_correct(const Tensor<T>& x, const std::vector<std::int32_t>& t) {
-  const Tensor<T>& y = predict(x, Mode::Eval);
-  const std::size_t N = y.shape(0), M = y.shape(1);
-  if (t.size() != N)
-    throw Error("Sequential.accuracy: " + std::to_string(t.size()) + " labels for " + std::to_string(N) + " inputs");
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < N; ++i) {
-    const T* row = y.data() + i * M;
-    const std::size_t am = std::size_t(std::max_element(row, row + M) - row);  // np.argmax: the first maximum
-    correct += (std::int32_t(am) == t[i]);
-  }
-  return correct;
-}
-
-template <class T>
-double Sequential<T>::accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size) {
-  if (x.ndim() != 4 || x.shape(0) != t.size())
-    throw Error("Sequential.accuracy: " + std::to_string(t.size()) + " labels for input " + shape_str(x.shape()));
-  if (batch_size == 0) throw Error("Sequential.accuracy: batch_size must be >= 1");
-  const std::size_t N = x.shape(0);
-  if (N == 0) return 0.0;
-  const std::size_t per = x.size() / N;
-  std::size_t acc = 0;
-  for (std::size_t i = 0; i < N; i += batch_size) {  // the last partial batch too
-    const std::size_t n = std::min(batch_size, N - i);
-    batch_x_.resize({n, x.shape(1), x.shape(2), x.shape(3)}, false);
-    std::memcpy(batch_x_.data(), x.data() + i * per, n * per * sizeof(T));
-    batch_t_.assign(t.begin() + long(i), t.begin() + long(i + n));
-    acc += count_correct(batch_x_, batch_t_);
-  }
-  return double(acc) / double(N);
-}
-
-// notebook In [9] gradient: backward through the last layer, then the layers reversed.
-template <class T>
 const NamedTensors<T>& Sequential<T>::backward_() {
   const Tensor<T>* dout = &last_layer_.backward(T(1));
   for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) dout = &it->second->backward(*dout);

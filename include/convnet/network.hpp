@@ -23,10 +23,10 @@ class Network {
   virtual T loss(const Tensor<T>& x, const std::vector<std::int32_t>& t, Mode mode = Mode::Train) = 0;
   virtual T loss(const Tensor<T>& x, const Tensor<T>& t_one_hot) = 0;
   // Fraction of correct argmax predictions, in batches of batch_size; the
-  // last partial batch counts too (the notebook drops it).
-  virtual double accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size = 100) = 0;
-  // Correct predictions in one batch (accuracy's building block).
-  virtual std::size_t count_correct(const Tensor<T>& x, const std::vector<std::int32_t>& t) = 0;
+  // last partial batch counts too (the notebook drops it). notebook In [9]
+  double accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size = 100);
+  // Correct predictions in one batch, predict(x, Eval) (accuracy's building block).
+  std::size_t count_correct(const Tensor<T>& x, const std::vector<std::int32_t>& t);
   // Forward + backward: the gradients named as params (W1, b1, ...), owned by the layers.
   virtual const NamedTensors<T>& gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t) = 0;
   virtual const NamedTensors<T>& gradient(const Tensor<T>& x, const Tensor<T>& t_one_hot) = 0;
@@ -39,6 +39,10 @@ class Network {
   virtual Architecture architecture() const = 0;
   // The loss of the last loss()/gradient() call.
   virtual T last_loss() const = 0;
+
+ private:
+  Tensor<T> batch_x_;  // accuracy()'s batch, reused
+  std::vector<std::int32_t> batch_t_;
 };
 
 }  // namespace convnet

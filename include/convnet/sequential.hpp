@@ -48,8 +48,6 @@ class Sequential : public Network<T> {
   const Tensor<T>& predict(const Tensor<T>& x, Mode mode = Mode::Train) override;
   T loss(const Tensor<T>& x, const std::vector<std::int32_t>& t, Mode mode = Mode::Train) override;
   T loss(const Tensor<T>& x, const Tensor<T>& t_one_hot) override;
-  double accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size = 100) override;
-  std::size_t count_correct(const Tensor<T>& x, const std::vector<std::int32_t>& t) override;
   const NamedTensors<T>& gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t) override;
   const NamedTensors<T>& gradient(const Tensor<T>& x, const Tensor<T>& t_one_hot) override;
 
@@ -74,8 +72,6 @@ class Sequential : public Network<T> {
   std::vector<std::pair<std::string, Layer<T>*>> layers_;
   SoftmaxWithLoss<T> last_layer_;
   NamedTensors<T> params_, grads_;
-  Tensor<T> batch_x_;  // accuracy()'s batch
-  std::vector<std::int32_t> batch_t_;
   bool fused_ = false;
 };
 

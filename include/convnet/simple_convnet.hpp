@@ -78,11 +78,7 @@ class SimpleConvNet : public Network<T> {
   // mode Eval: no backward will follow (e.g. the loss logged after update).
   T loss(const Tensor<T>& x, const std::vector<std::int32_t>& t, Mode mode = Mode::Train) override;
   T loss(const Tensor<T>& x, const Tensor<T>& t_one_hot) override;
-  // Fraction of correct argmax predictions, evaluated in batches. Unlike the
-  // notebook, a last partial batch is counted too (the notebook drops it).
-  double accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size = 100) override;
-  // Number of correct predictions in one batch (the building block of accuracy).
-  std::size_t count_correct(const Tensor<T>& x, const std::vector<std::int32_t>& t) override;
+  // accuracy() and count_correct() come from Network<T>.
   // Forward + backward; returns the gradients named W1..b3 (owned by the layers).
   const NamedTensors<T>& gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t) override;
   const NamedTensors<T>& gradient(const Tensor<T>& x, const Tensor<T>& t_one_hot) override;
@@ -126,12 +122,10 @@ class SimpleConvNet : public Network<T> {
   SoftmaxWithLoss<T> last_layer_;
   std::vector<std::pair<std::string, Layer<T>*>> layers_;
   NamedTensors<T> params_, grads_;
-  Tensor<T> batch_x_;  // accuracy()'s batch buffer
   Tensor<T> pooled_;   // the fused paths' Pool1 output
   Tensor<T> xpad_;     // the fused training path's zero-padded input
   std::vector<std::uint8_t> arg8_;  // its window argmax (0..3)
   bool fused_ = true;
-  std::vector<std::int32_t> batch_t_;
 };
 
 }  // namespace convnet
