@@ -29,21 +29,24 @@ int core_level(const std::string& core) {
 // The core to ask for when OpenBLAS detected `detected`: only when it fell
 // back to kernels without AVX2 on a CPU that has AVX2 and FMA (a model its
 // table does not know). A CPU it knows keeps its choice.
-std::string core_to_force(const std::string& detected, bool avx2_fma, bool avx512) {
-  if (!avx2_fma || core_level(detected) >= 1) return "";
-  return avx512 ? "SkylakeX" : "Haswell";
+// AVX2 on AMD gets OpenBLAS's Zen set: the same kernels as Haswell, with
+// blocking for AMD's caches (what OpenBLAS picks on the AMD CPUs it knows).
+struct CpuFeatures {
+  bool avx2_fma, avx512, amd;
+};
+std::string core_to_force(const std::string& detected, const CpuFeatures& cpu) {
+  if (!cpu.avx2_fma || core_level(detected) >= 1) return "";
+  return cpu.avx512 ? "SkylakeX" : cpu.amd ? "Zen" : "Haswell";
 }
 
-struct CpuFeatures {
-  bool avx2_fma, avx512;
-};
 CpuFeatures cpu_features() {
   __builtin_cpu_init();
   // GCC's checks include the OS's support (XGETBV) for the vector state.
   return {__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"),
           __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-              __builtin_cpu_supports("avx512cd")};
+              __builtin_cpu_supports("avx512cd"),
+          __builtin_cpu_is("amd") > 0};
 }
 
 // dlopen with OPENBLAS_CORETYPE set to `core` ("" = OpenBLAS detects) for
@@ -71,10 +74,10 @@ BlasLibrary load() {
     // Another part of the program loaded OpenBLAS first: its choice stands.
     h = dlopen(CONVNET_OPENBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
     lib.how = "loaded before convnet by the program";
-    if (h && !core_to_force(corename(h), cpu.avx2_fma, cpu.avx512).empty() && !user_core)
+    if (h && !core_to_force(corename(h), cpu).empty() && !user_core)
       lib.warning = "OpenBLAS, loaded by this program before convnet, runs its " + corename(h) +
                     " kernels on a CPU with AVX2; start the program with OPENBLAS_CORETYPE=" +
-                    core_to_force(corename(h), cpu.avx2_fma, cpu.avx512) + " to run its faster ones";
+                    core_to_force(corename(h), cpu) + " to run its faster ones";
   } else if (user_core) {
     h = open_with_core("");  // OpenBLAS reads the user's variable itself
     lib.how = std::string("OPENBLAS_CORETYPE=") + user_core + " as set";
@@ -86,11 +89,11 @@ BlasLibrary load() {
     lib.how = "detected by OpenBLAS";
     if (h) {
       const std::string detected = corename(h);
-      const std::string want = core_to_force(detected, cpu.avx2_fma, cpu.avx512);
+      const std::string want = core_to_force(detected, cpu);
       if (!want.empty()) {
         dlclose(h);  // unloads it: nothing else holds it (checked above)
         h = open_with_core(want);
-        if (h && corename(h) != want && want == "SkylakeX") {  // a build without AVX-512 kernels
+        if (h && corename(h) != want) {  // a build without that kernel set
           dlclose(h);
           h = open_with_core("Haswell");
         }
