@@ -5,13 +5,14 @@
 # a CPU OpenBLAS does not know (simulated: its detection made to return
 # Prescott) runs as fast as the best core OpenBLAS has for this CPU.
 #
-#   bench/blas_cores.sh [--rounds 3] [--threads 2] [--cores "Haswell Zen"] [-- TRAIN ARGS]
+#   bench/blas_cores.sh [--rounds 3] [--threads 2] [--cores "Haswell Zen"] [--no-unfixed] [-- TRAIN ARGS]
 #
 # Configurations: "detected" (OpenBLAS as it is), "fallback, fixed by convnet"
 # (CONVNET_TEST_OPENBLAS_DETECTS=Prescott), "fallback, unfixed"
 # (OPENBLAS_CORETYPE=Prescott: what users got before), and every core in
 # --cores forced with OPENBLAS_CORETYPE (default: the AVX2 cores, and the
-# AVX-512 ones where the CPU has AVX-512). Environment: BUILD_DIR (build).
+# AVX-512 ones where the CPU has AVX-512). --no-unfixed leaves out the slow
+# Prescott runs. Environment: BUILD_DIR (build).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -19,15 +20,16 @@ BUILD_DIR=${BUILD_DIR:-$repo/build}
 CONVNET=${CONVNET:-$BUILD_DIR/convnet}
 die() { echo "blas_cores.sh: error: $*" >&2; exit 2; }
 
-rounds=3 threads=2 cores="Haswell Zen" extra=()
+rounds=3 threads=2 cores="Haswell Zen" unfixed=1 extra=()
 grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && cores="$cores SkylakeX"
 while (($#)); do
   case $1 in
     --rounds) [[ $# -ge 2 ]] || die "--rounds: expected a value"; rounds=$2; shift;;
     --threads) [[ $# -ge 2 ]] || die "--threads: expected a value"; threads=$2; shift;;
     --cores) [[ $# -ge 2 ]] || die "--cores: expected a value"; cores=$2; shift;;
+    --no-unfixed) unfixed=0;;
     --) shift; extra=("$@"); break;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0;;
     *) die "unknown argument '$1'";;
   esac
   shift
@@ -37,8 +39,9 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-names=("detected" "fallback, fixed by convnet" "fallback, unfixed")
-envs=("" "CONVNET_TEST_OPENBLAS_DETECTS=Prescott" "OPENBLAS_CORETYPE=Prescott")
+names=("detected" "fallback, fixed by convnet")
+envs=("" "CONVNET_TEST_OPENBLAS_DETECTS=Prescott")
+((unfixed)) && names+=("fallback, unfixed") && envs+=("OPENBLAS_CORETYPE=Prescott")
 for c in $cores; do names+=("forced $c"); envs+=("OPENBLAS_CORETYPE=$c"); done
 
 for ((r = 1; r <= rounds; r++)); do
