@@ -9,14 +9,9 @@
 #include "test_util.hpp"
 
 using namespace convnet;
+using convnet::test::cast;
 
 namespace {
-template <class T>
-Tensor<T> cast(const Tensor<double>& d) {
-  Tensor<T> t(d.shape());
-  for (std::size_t i = 0; i < d.size(); ++i) t[i] = T(d[i]);
-  return t;
-}
 template <class T>
 void expect_close(const Tensor<T>& a, const Tensor<T>& b, double tol, const char* what) {
   ASSERT_EQ(a.shape(), b.shape()) << what;

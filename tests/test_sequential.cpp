@@ -11,6 +11,7 @@
 #include "test_util.hpp"
 
 using namespace convnet;
+using convnet::test::cast;
 
 namespace {
 
@@ -20,13 +21,6 @@ const char* kNotebookJson = R"({"input": [1, 28, 28],
              {"type": "pool", "size": 2, "stride": 2}, {"type": "affine", "units": 100}, {"type": "relu"},
              {"type": "affine", "units": 10}],
   "weight_init_std": 0.01})";
-
-template <class T>
-Tensor<T> cast(const Tensor<double>& d) {
-  Tensor<T> t(d.shape());
-  for (std::size_t i = 0; i < d.size(); ++i) t[i] = T(d[i]);
-  return t;
-}
 
 template <class T>
 bool same_bits(const Tensor<T>& a, const Tensor<T>& b) {
