@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "convnet/error.hpp"
-#include "convnet/mnist.hpp"
+#include "convnet/core/error.hpp"
+#include "convnet/io/mnist.hpp"
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "convnet/error.hpp"
-#include "convnet/npz.hpp"
+#include "convnet/core/error.hpp"
+#include "convnet/io/npz.hpp"
 #include "fuzz_common.hpp"
 
 namespace {

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "convnet/error.hpp"
-#include "convnet/image.hpp"
+#include "convnet/core/error.hpp"
+#include "convnet/io/image.hpp"
 #include "fuzz_common.hpp"
 
 namespace {

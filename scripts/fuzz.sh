@@ -38,7 +38,7 @@ mkdir -p "$out/obj"
 san=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 cxxflags=(-std=c++20 -O1 -g "${san[@]}" -Iinclude -Ifuzz $(pkg-config --cflags libzip libpng zlib))
 libs=($(pkg-config --libs libzip libpng zlib))
-lib_sources=(src/mnist.cpp src/npz.cpp src/image.cpp src/atomic_file.cpp)
+lib_sources=(src/io/mnist.cpp src/io/npz.cpp src/io/image.cpp src/io/atomic_file.cpp)
 objs=()
 pids=()
 for s in "${lib_sources[@]}"; do

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "convnet/tensor.hpp"
+#include "convnet/core/tensor.hpp"
 
 namespace convnet::test {
 

@@ -123,7 +123,7 @@ TEST(Allocations, ASequentialStepAllocatesNothingAfterTheFirst) {
   sequential_step_allocates_nothing<double>();
 }
 
-// The memory estimate (convnet/memory.hpp) covers what a training run
+// The memory estimate (convnet/core/memory.hpp) covers what a training run
 // really allocates: parameters, gradients, Adam's state, the layers' buffers
 // for a batch of 100 and the evaluation's, measured as the peak of live heap
 // bytes over a few steps and an evaluation.

@@ -22,10 +22,10 @@
 #include <thread>
 #include <vector>
 
-#include "convnet/atomic_file.hpp"
-#include "convnet/error.hpp"
+#include "convnet/io/atomic_file.hpp"
+#include "convnet/core/error.hpp"
 #include "file_util.hpp"
-#include "convnet/npz.hpp"
+#include "convnet/io/npz.hpp"
 
 namespace fs = std::filesystem;
 

@@ -2,7 +2,7 @@
 // Python and NumPy print.
 #include <gtest/gtest.h>
 
-#include "convnet/format.hpp"
+#include "convnet/io/format.hpp"
 
 using namespace convnet;
 

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "convnet/error.hpp"
-#include "convnet/image.hpp"
-#include "convnet/mnist.hpp"
-#include "convnet/npz.hpp"
+#include "convnet/core/error.hpp"
+#include "convnet/io/image.hpp"
+#include "convnet/io/mnist.hpp"
+#include "convnet/io/npz.hpp"
 
 namespace convnet {
 namespace {

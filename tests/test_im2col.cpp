@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "convnet/error.hpp"
-#include "convnet/im2col.hpp"
+#include "convnet/core/error.hpp"
+#include "convnet/core/im2col.hpp"
 #include "test_util.hpp"
 
 using namespace convnet;

@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "convnet/error.hpp"
-#include "convnet/image.hpp"
+#include "convnet/core/error.hpp"
+#include "convnet/io/image.hpp"
 
 namespace fs = std::filesystem;
 using convnet::GrayImage;

@@ -1,7 +1,7 @@
-// Tests for convnet/mnist.hpp. Each test writes its own small IDX files
+// Tests for convnet/io/mnist.hpp. Each test writes its own small IDX files
 // (raw, and gzip through zlib) into a fresh temporary directory; the real
 // MNIST is only used when scripts/fetch-mnist.sh has put it in data/mnist.
-#include "convnet/mnist.hpp"
+#include "convnet/io/mnist.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "convnet/error.hpp"
+#include "convnet/core/error.hpp"
 
 namespace fs = std::filesystem;
 using convnet::Dataset;

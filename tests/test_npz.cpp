@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "convnet/error.hpp"
+#include "convnet/core/error.hpp"
 #include "file_util.hpp"
-#include "convnet/npz.hpp"
+#include "convnet/io/npz.hpp"
 
 namespace fs = std::filesystem;
 using convnet::NpyArray;

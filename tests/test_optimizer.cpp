@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "convnet/optimizer.hpp"
+#include "convnet/core/optimizer.hpp"
 
 using namespace convnet;
 

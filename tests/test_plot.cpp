@@ -14,8 +14,8 @@
 
 #include <unistd.h>
 
-#include "convnet/error.hpp"
-#include "convnet/plot.hpp"
+#include "convnet/core/error.hpp"
+#include "convnet/io/plot.hpp"
 
 // Under -DCONVNET_SANITIZE=ON: fontconfig (used by cairo/pango for text)
 // keeps process-wide caches that LeakSanitizer reports at exit; not ours.

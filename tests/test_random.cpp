@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "convnet/error.hpp"
-#include "convnet/random.hpp"
+#include "convnet/core/error.hpp"
+#include "convnet/core/random.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "convnet/tensor.hpp"
+#include "convnet/core/tensor.hpp"
 
 using namespace convnet;
 

@@ -8,7 +8,7 @@
 #include <regex>
 #include <string>
 
-#include "convnet/threads.hpp"
+#include "convnet/core/threads.hpp"
 
 TEST(Blas, KernelsUseTheCpusVectorUnits) {
   if (std::getenv("OPENBLAS_CORETYPE")) GTEST_SKIP() << "the user chose OpenBLAS's kernels";
@@ -16,6 +16,7 @@ TEST(Blas, KernelsUseTheCpusVectorUnits) {
   const std::string info = convnet::blas_info();
   EXPECT_TRUE(std::regex_search(info, std::regex("core (Haswell|Zen|SkylakeX|Cooperlake|SapphireRapids),"))) << info;
   EXPECT_EQ(convnet::blas_slow_kernel_warning(), nullptr);
-  if (const char* fake = std::getenv("CONVNET_TEST_OPENBLAS_DETECTS"); fake && std::string(fake) == "Prescott")
+  if (const char* fake = std::getenv("CONVNET_TEST_OPENBLAS_DETECTS"); fake && std::string(fake) == "Prescott") {
     EXPECT_NE(info.find(std::string("chosen from cpuid")), std::string::npos) << info << " (hook " << fake << ")";
+  }
 }

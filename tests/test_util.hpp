@@ -2,8 +2,8 @@
 // Helpers shared by the tests: random tensors from a fixed seed, and casts.
 #include <vector>
 
-#include "convnet/random.hpp"
-#include "convnet/tensor.hpp"
+#include "convnet/core/random.hpp"
+#include "convnet/core/tensor.hpp"
 
 namespace convnet::test {
 

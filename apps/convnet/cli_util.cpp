@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "convnet/atomic_file.hpp"
-#include "convnet/error.hpp"
+#include "convnet/io/atomic_file.hpp"
+#include "convnet/core/error.hpp"
 
 namespace convnet::cli {
 

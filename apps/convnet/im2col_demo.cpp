@@ -5,9 +5,9 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
-#include "convnet/format.hpp"
-#include "convnet/im2col.hpp"
-#include "convnet/random.hpp"
+#include "convnet/io/format.hpp"
+#include "convnet/core/im2col.hpp"
+#include "convnet/core/random.hpp"
 
 namespace convnet::cli {
 

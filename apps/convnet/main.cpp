@@ -9,8 +9,8 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
-#include "convnet/error.hpp"
-#include "convnet/version.hpp"
+#include "convnet/core/error.hpp"
+#include "convnet/core/version.hpp"
 
 namespace {
 

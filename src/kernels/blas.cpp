@@ -6,7 +6,7 @@
 #include <mutex>
 #include <string>
 
-#include "convnet/error.hpp"
+#include "convnet/core/error.hpp"
 
 #ifndef CONVNET_OPENBLAS_SONAME
 #define CONVNET_OPENBLAS_SONAME "libopenblas.so.0"

@@ -30,6 +30,13 @@ if [[ $mode == consumer ]]; then
   quiet cmake -S "$src_dir/tests/install" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix"
   quiet cmake --build "$work/build"
   "$work/build/consumer" || fail "the consumer program failed"
+  "$work/build/engine_consumer" || fail "the engine-only consumer program failed"
+  # The engine alone pulls in no file-format library.
+  deps=$(ldd "$work/build/engine_consumer")
+  for lib in libplplot libpng libzip libconvnet.so; do
+    [[ $deps != *"$lib"* ]] || fail "engine_consumer links $lib: $(grep "$lib" <<<"$deps")"
+  done
+  [[ $deps == *libconvnet_engine* ]] || fail "engine_consumer does not load libconvnet_engine"
   exit 0
 fi
 

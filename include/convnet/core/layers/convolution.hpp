@@ -1,0 +1,51 @@
+#pragma once
+#include <cstddef>
+#include <type_traits>
+#include <vector>
+
+#include "convnet/core/layers/layer.hpp"
+
+namespace convnet {
+
+// How Convolution computes (both are im2col + GEMM, same col layout):
+//  - Reference: the notebook's In [7] literally — one im2col of the whole
+//    batch, one GEMM, a transpose to NCHW; backward through the transposed dout.
+//  - PerImage: the same products blocked by image (im2col and GEMM per image,
+//    output straight into NCHW, images in parallel); dW as one GEMM.
+// Tests hold PerImage to Reference. float defaults to PerImage; double to
+// Reference, whose operation order the NumPy-exact runs rely on.
+enum class ConvAlgo { Reference, PerImage };
+
+// Convolution by im2col + GEMM, notebook In [7].
+// W (FN, C, FH, FW), b (FN); x (N, C, H, W) -> out (N, FN, out_h, out_w).
+template <class T>
+class Convolution : public Layer<T> {
+ public:
+  Convolution(Tensor<T> W, Tensor<T> b, std::size_t stride = 1, std::size_t pad = 0);
+  const Tensor<T>& forward(const Tensor<T>& x, Mode mode = Mode::Train) override;
+  const Tensor<T>& backward(const Tensor<T>& dout) override;
+  std::vector<ParamRef<T>> params() override { return {{"W", &W, &dW}, {"b", &b, &db}}; }
+
+  // The first layer's input (the data) needs no gradient: skipping dx saves
+  // a GEMM and a col2im per step. backward then returns an empty tensor.
+  void set_compute_dx(bool on) { compute_dx_ = on; }
+  void set_algorithm(ConvAlgo a) { algo_ = a; }
+  ConvAlgo algorithm() const { return algo_; }
+
+  Tensor<T> W, b;
+  Tensor<T> dW, db;
+  std::size_t stride, pad;
+  const Tensor<T>& col() const { return col_; }
+
+ private:
+  const Tensor<T>& backward_per_image_(const Tensor<T>& dout);
+  std::vector<std::size_t> x_shape_;
+  Tensor<T> col_;     // im2col(x): (N*oh*ow, C*FH*FW), kept for dW
+  Tensor<T> tmp_;     // Reference: (N*oh*ow, FN) GEMM output / dout; PerImage: doutᵀ (FN, N*oh*ow)
+  Tensor<T> dcol_;    // (N*oh*ow, C*FH*FW)
+  Tensor<T> out_, dx_;
+  bool compute_dx_ = true;
+  ConvAlgo algo_ = std::is_same_v<T, double> ? ConvAlgo::Reference : ConvAlgo::PerImage;
+};
+
+}  // namespace convnet

@@ -1,0 +1,78 @@
+#pragma once
+// Sequential<T>: an ordered list of named layers plus SoftmaxWithLoss, built
+// from an Architecture — the notebook's OrderedDict network (In [9]) for any
+// layer list. Parameters are collected from each layer's params() and named
+// as the book names them: the layer's own names ("W", "b") followed by the
+// layer's number among the layers that have parameters (W1, b1, W2, ...).
+// Layers are named per type in order: Conv1, Relu1, Pool1, Affine1, Relu2, ...
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "convnet/core/architecture.hpp"
+#include "convnet/core/layers/layer.hpp"
+#include "convnet/core/layers/softmax_with_loss.hpp"
+#include "convnet/core/network.hpp"
+#include "convnet/core/random.hpp"
+
+namespace convnet {
+
+// THE substitution rule (the only place it is decided): layers i, i+1, i+2
+// of `arch` run as one ConvReluPool layer when
+//   - they are conv, relu, pool, in that order;
+//   - the conv has stride 1 and the pool is 2x2 with stride 2 and no pad
+//     (the direct kernels' preconditions, ConvReluPool::supports);
+//   - i == 0: the fused layer computes no dx, and only the first layer's
+//     input (the data) needs none.
+// Sequential<float> applies it (unless built with fuse = false); float64
+// always keeps the three plain layers. Shapes are assumed valid.
+bool fuses_conv_relu_pool(const Architecture& arch, std::size_t i);
+
+template <class T>
+class Sequential : public Network<T> {
+ public:
+  // Validates `arch` (throws convnet::Error) and draws the initial weights
+  // weight_init_std * randn(shape) from `rng`, W1 first, in layer order,
+  // with zero biases — for the notebook's architecture exactly the draws of
+  // SimpleConvNet. fuse = false keeps every layer plain (float too).
+  Sequential(const Architecture& arch, RandomState& rng, bool fuse = true);
+  // Same, drawing from a fresh RandomState(seed) (np.random.seed(seed)).
+  explicit Sequential(const Architecture& arch, std::uint32_t seed = 0, bool fuse = true);
+
+  Sequential(const Sequential&) = delete;
+  Sequential& operator=(const Sequential&) = delete;
+
+  const Tensor<T>& predict(const Tensor<T>& x, Mode mode = Mode::Train) override;
+  T loss(const Tensor<T>& x, const std::vector<std::int32_t>& t, Mode mode = Mode::Train) override;
+  T loss(const Tensor<T>& x, const Tensor<T>& t_one_hot) override;
+  const NamedTensors<T>& gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t) override;
+  const NamedTensors<T>& gradient(const Tensor<T>& x, const Tensor<T>& t_one_hot) override;
+
+  const NamedTensors<T>& params() const override { return params_; }
+  const NamedTensors<T>& grads() const override { return grads_; }
+  Architecture architecture() const override { return arch_; }
+  T last_loss() const override { return last_layer_.loss(); }
+
+  // The layers as they run, in order. A fused layer is named after the
+  // three it replaces: "Conv1+Relu1+Pool1".
+  const std::vector<std::pair<std::string, Layer<T>*>>& layers() const { return layers_; }
+  Layer<T>& layer(const std::string& name) const;
+  // Whether a ConvReluPool was substituted.
+  bool fused() const { return fused_; }
+
+ private:
+  void build_(RandomState& rng, bool fuse);
+  void check_input_(const Tensor<T>& x) const;
+  const NamedTensors<T>& backward_();
+  Architecture arch_;
+  std::vector<std::unique_ptr<Layer<T>>> owned_;
+  std::vector<std::pair<std::string, Layer<T>*>> layers_;
+  SoftmaxWithLoss<T> last_layer_;
+  NamedTensors<T> params_, grads_;
+  bool fused_ = false;
+};
+
+}  // namespace convnet

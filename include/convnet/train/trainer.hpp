@@ -1,0 +1,92 @@
+#pragma once
+// The training loop of notebook In [15]: draw a minibatch with replacement,
+// gradient, update, log the loss; every eval_interval iterations measure the
+// accuracy on the whole train and test subsets.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "convnet/io/mnist.hpp"
+#include "convnet/core/optimizer.hpp"
+#include "convnet/core/random.hpp"
+#include "convnet/core/simple_convnet.hpp"
+
+namespace convnet {
+
+struct TrainOptions {
+  std::size_t iters = 1000;          // iters_num
+  std::size_t batch_size = 100;
+  std::size_t eval_interval = 10;    // plot_interval; 0 = never
+  std::size_t eval_batch_size = 100; // accuracy(x, d, batch_size=100)
+  bool normalize = true;
+};
+
+// One row of the metrics: an evaluation after iteration `iter` (1-based).
+struct EvalRecord {
+  std::size_t iter = 0;
+  double loss = 0;        // the training loss logged at that iteration
+  double accr_train = 0;
+  double accr_test = 0;
+  double seconds = 0;     // wall time since training started
+};
+
+// Everything of a Trainer that a checkpoint must carry to continue exactly.
+struct TrainerState {
+  std::size_t iter = 0;
+  std::vector<double> losses;
+  std::vector<EvalRecord> evals;
+  double train_seconds = 0, eval_seconds = 0;
+  double seconds = 0;  // wall time of the run so far
+  RandomState::State rng;
+};
+
+template <class T>
+class Trainer {
+ public:
+  // `rng` draws the minibatches (np.random.choice); it must outlive the trainer.
+  Trainer(SimpleConvNet<T>& net, Optimizer<T>& optimizer, const Dataset& train, const Dataset& test,
+          TrainOptions options, RandomState& rng);
+
+  // One iteration; returns the loss logged for it (computed after the update,
+  // as the notebook's `loss = network.loss(x_batch, d_batch)`).
+  double step();
+  // Accuracy of the network on a whole data set, in batches (accuracy()).
+  double accuracy(const Dataset& d);
+  EvalRecord evaluate();
+
+  // Runs until options.iters; on_eval after every evaluation, then on_step
+  // after every iteration (its evaluation included); stop() is polled after
+  // each iteration (e.g. a signal). A non-finite loss skips the evaluation.
+  void run(const std::function<void(std::size_t iter, double loss)>& on_step = nullptr,
+           const std::function<void(const EvalRecord&)>& on_eval = nullptr,
+           const std::function<bool()>& stop = nullptr);
+
+  std::size_t iter() const { return iter_; }
+  TrainerState state() const;
+  void restore(const TrainerState& s);
+  const std::vector<double>& train_loss_list() const { return losses_; }
+  const std::vector<EvalRecord>& evals() const { return evals_; }
+  const TrainOptions& options() const { return opt_; }
+  // Wall seconds spent in step() and in evaluate(), for benchmarks.
+  double train_seconds() const { return train_seconds_; }
+  double eval_seconds() const { return eval_seconds_; }
+
+ private:
+  SimpleConvNet<T>& net_;
+  Optimizer<T>& optimizer_;
+  const Dataset& train_;
+  const Dataset& test_;
+  TrainOptions opt_;
+  RandomState& rng_;
+  std::size_t iter_ = 0;
+  double seconds_ = 0;
+  double train_seconds_ = 0, eval_seconds_ = 0;
+  std::vector<double> losses_;
+  std::vector<EvalRecord> evals_;
+  std::vector<std::size_t> batch_mask_;
+  Tensor<T> x_batch_, x_eval_;
+  std::vector<std::int32_t> d_batch_, d_eval_;
+};
+
+}  // namespace convnet

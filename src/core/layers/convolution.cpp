@@ -1,0 +1,103 @@
+#include "convnet/core/layers/convolution.hpp"
+
+#include "kernels/kernels.hpp"
+#include "convnet/core/im2col.hpp"
+
+namespace convnet {
+
+template <class T>
+Convolution<T>::Convolution(Tensor<T> W_, Tensor<T> b_, std::size_t stride_, std::size_t pad_)
+    : W(std::move(W_)), b(std::move(b_)), stride(stride_), pad(pad_) {
+  if (W.ndim() != 4 || b.ndim() != 1 || b.shape(0) != W.shape(0))
+    throw Error("Convolution: expected W (FN, C, FH, FW) and b (FN,), got W " + shape_str(W.shape()) +
+                " and b " + shape_str(b.shape()));
+  if (stride == 0) throw Error("Convolution: stride must be >= 1, got 0");
+  dW.resize(W.shape());
+  db.resize(b.shape());
+}
+
+template <class T>
+const Tensor<T>& Convolution<T>::forward(const Tensor<T>& x, Mode) {
+  const std::size_t FN = W.shape(0), C = W.shape(1), FH = W.shape(2), FW = W.shape(3);
+  if (x.ndim() != 4 || x.shape(1) != C)
+    throw Error("Convolution: input " + shape_str(x.shape()) + " does not match W " +
+                shape_str(W.shape()) + " (expected (N, " + std::to_string(C) + ", H, W))");
+  const std::size_t N = x.shape(0), H = x.shape(2), Wd = x.shape(3);
+  const std::size_t oh = conv_output_size(H, FH, stride, pad, "Convolution");
+  const std::size_t ow = conv_output_size(Wd, FW, stride, pad, "Convolution");
+  const kernels::ConvGeom g{N, C, H, Wd, FH, FW, stride, pad};
+  const std::size_t M = g.rows(), K = g.cols(), P = oh * ow;
+
+  x_shape_ = x.shape();
+  col_.resize({M, K}, false);
+  out_.resize({N, FN, oh, ow}, false);
+  if (algo_ == ConvAlgo::PerImage) {
+    kernels::conv_forward_per_image(g, x.data(), W.data(), b.data(), FN, col_.data(), out_.data());
+    return out_;
+  }
+  kernels::im2col(g, x.data(), col_.data());
+  // np.dot(col, col_W) with col_W = W.reshape(FN, -1).T
+  tmp_.resize({M, FN}, false);
+  kernels::gemm<T>(false, true, M, FN, K, T(1), col_.data(), K, W.data(), K, T(0), tmp_.data(), FN);
+  // + b, then reshape(N, oh, ow, FN).transpose(0, 3, 1, 2)
+  kernels::rows_to_nchw_add_bias(N, FN, P, tmp_.data(), b.data(), out_.data());
+  return out_;
+}
+
+template <class T>
+const Tensor<T>& Convolution<T>::backward(const Tensor<T>& dout) {
+  const std::size_t FN = W.shape(0), C = W.shape(1), FH = W.shape(2), FW = W.shape(3);
+  if (x_shape_.empty()) throw Error("Convolution.backward: called before forward");
+  const kernels::ConvGeom g{x_shape_[0], C, x_shape_[2], x_shape_[3], FH, FW, stride, pad};
+  const std::size_t N = g.N, P = g.out_h() * g.out_w(), M = g.rows(), K = g.cols();
+  if (dout.ndim() != 4 || dout.shape(0) != N || dout.shape(1) != FN || dout.size() != N * FN * P)
+    throw Error("Convolution.backward: expected dout " + shape_str({N, FN, g.out_h(), g.out_w()}) +
+                ", got " + shape_str(dout.shape()));
+  if (algo_ == ConvAlgo::PerImage) return backward_per_image_(dout);
+  // dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+  tmp_.resize({M, FN}, false);
+  const T* t = tmp_.data();
+  kernels::nchw_to_rows(N, FN, P, dout.data(), tmp_.data());
+  // db = np.sum(dout, axis=0): rows in (n, y, x) order
+  kernels::sum_rows(M, FN, t, db.data());
+  // dW = (col.T · dout).T reshaped to (FN, C, FH, FW) = doutᵀ · col
+  kernels::gemm<T>(true, false, FN, K, M, T(1), t, FN, col_.data(), K, T(0), dW.data(), K);
+  if (!compute_dx_) {
+    dx_.resize({0}, false);
+    return dx_;
+  }
+  // dcol = dout · col_W.T = dout · W.reshape(FN, -1)
+  dcol_.resize({M, K}, false);
+  kernels::gemm<T>(false, false, M, K, FN, T(1), t, FN, W.data(), K, T(0), dcol_.data(), K);
+  dx_.resize(x_shape_, false);
+  kernels::col2im(g, dcol_.data(), dx_.data());
+  return dx_;
+}
+
+template <class T>
+const Tensor<T>& Convolution<T>::backward_per_image_(const Tensor<T>& dout) {
+  const std::size_t FN = W.shape(0), C = W.shape(1), FH = W.shape(2), FW = W.shape(3);
+  const kernels::ConvGeom g{x_shape_[0], C, x_shape_[2], x_shape_[3], FH, FW, stride, pad};
+  const std::size_t N = g.N, P = g.out_h() * g.out_w(), M = g.rows(), K = g.cols();
+  // doutᵀ as (FN, N*P): plane f of every image side by side, so that
+  // dW = doutᵀ · col is one GEMM over all N*P rows of col.
+  tmp_.resize({FN, M}, false);
+  const T* t = tmp_.data();
+  kernels::nchw_to_channel_major(N, FN, P, dout.data(), tmp_.data());
+  // db[f] = Σ over (n, y, x), in the notebook's row order
+  kernels::sum_each_row(FN, M, t, db.data());
+  kernels::gemm<T>(false, false, FN, K, M, T(1), t, M, col_.data(), K, T(0), dW.data(), K);
+  if (!compute_dx_) {
+    dx_.resize({0}, false);
+    return dx_;
+  }
+  dcol_.resize({M, K}, false);
+  dx_.resize(x_shape_, false);
+  kernels::conv_backward_data_per_image(g, dout.data(), W.data(), FN, dcol_.data(), dx_.data());
+  return dx_;
+}
+
+template class Convolution<float>;
+template class Convolution<double>;
+
+}  // namespace convnet

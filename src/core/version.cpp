@@ -1,0 +1,4 @@
+#include "convnet/core/version.hpp"
+namespace convnet {
+const char* version() { return CONVNET_VERSION; }
+}  // namespace convnet

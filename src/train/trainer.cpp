@@ -1,0 +1,119 @@
+#include "convnet/train/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace convnet {
+
+template <class T>
+Trainer<T>::Trainer(SimpleConvNet<T>& net, Optimizer<T>& optimizer, const Dataset& train, const Dataset& test,
+                    TrainOptions options, RandomState& rng)
+    : net_(net), optimizer_(optimizer), train_(train), test_(test), opt_(options), rng_(rng) {
+  if (opt_.batch_size == 0) throw Error("train: batch size must be >= 1");
+  if (opt_.eval_batch_size == 0) throw Error("train: evaluation batch size must be >= 1");
+  if (train_.count == 0) throw Error("train: the training set is empty");
+  const auto& in = net.config().input_dim;
+  for (const Dataset* d : {&train_, &test_})
+    if (d->count && (in[0] != 1 || d->rows != in[1] || d->cols != in[2]))
+      throw Error("train: images are " + std::to_string(d->rows) + "x" + std::to_string(d->cols) +
+                  " but the network expects input_dim " + shape_str({in[0], in[1], in[2]}));
+  const std::size_t classes = net.config().output_size;
+  // Every label must pick one of the network's outputs.
+  train_.check_labels(classes, "train: the training set");
+  test_.check_labels(classes, "train: the test set");
+  batch_mask_.resize(opt_.batch_size);
+  losses_.reserve(std::min<std::size_t>(opt_.iters, std::size_t(1) << 24));
+}
+
+namespace {
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+template <class T>
+double Trainer<T>::step() {
+  const auto t0 = std::chrono::steady_clock::now();
+  // batch_mask = np.random.choice(train_size, batch_size)
+  rng_.choice(train_.count, opt_.batch_size, batch_mask_.data());
+  gather_batch(train_, batch_mask_.data(), opt_.batch_size, opt_.normalize, false, x_batch_, d_batch_);
+  const NamedTensors<T>& grad = net_.gradient(x_batch_, d_batch_);
+  // (A data-parallel all-reduce of `grad` would go here, between gradient and update.)
+  optimizer_.update(net_.params(), grad);
+  // No backward follows this forward: Eval lets it take the fused path.
+  const double loss = double(net_.loss(x_batch_, d_batch_, Mode::Eval));
+  losses_.push_back(loss);
+  ++iter_;
+  train_seconds_ += since(t0);
+  return loss;
+}
+
+template <class T>
+double Trainer<T>::accuracy(const Dataset& d) {
+  if (d.count == 0) return 0.0;
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < d.count; i += opt_.eval_batch_size) {
+    const std::size_t n = std::min(opt_.eval_batch_size, d.count - i);
+    slice_batch(d, i, n, opt_.normalize, false, x_eval_, d_eval_);
+    correct += net_.count_correct(x_eval_, d_eval_);
+  }
+  return double(correct) / double(d.count);
+}
+
+template <class T>
+EvalRecord Trainer<T>::evaluate() {
+  const auto t0 = std::chrono::steady_clock::now();
+  EvalRecord r;
+  r.iter = iter_;
+  r.loss = losses_.empty() ? 0.0 : losses_.back();
+  r.accr_train = accuracy(train_);
+  r.accr_test = accuracy(test_);
+  eval_seconds_ += since(t0);
+  return r;
+}
+
+template <class T>
+void Trainer<T>::run(const std::function<void(std::size_t, double)>& on_step,
+                     const std::function<void(const EvalRecord&)>& on_eval, const std::function<bool()>& stop) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now() - std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds_));
+  while (iter_ < opt_.iters) {
+    const double loss = step();
+    if (opt_.eval_interval && iter_ % opt_.eval_interval == 0 && std::isfinite(loss)) {
+      EvalRecord r = evaluate();
+      r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+      evals_.push_back(r);
+      if (on_eval) on_eval(r);
+    }
+    seconds_ = std::chrono::duration<double>(clock::now() - start).count();
+    // After the evaluation: a checkpoint taken here holds it.
+    if (on_step) on_step(iter_, loss);
+    if (stop && stop()) break;
+  }
+}
+
+template <class T>
+TrainerState Trainer<T>::state() const {
+  return {iter_, losses_, evals_, train_seconds_, eval_seconds_, seconds_, rng_.state()};
+}
+
+template <class T>
+void Trainer<T>::restore(const TrainerState& s) {
+  if (s.losses.size() != s.iter)
+    throw Error("train: a state at iteration " + std::to_string(s.iter) + " must hold as many losses, not " +
+                std::to_string(s.losses.size()));
+  rng_.set_state(s.rng);
+  iter_ = s.iter;
+  losses_ = s.losses;
+  losses_.reserve(std::max(opt_.iters, s.iter));
+  evals_ = s.evals;
+  train_seconds_ = s.train_seconds;
+  eval_seconds_ = s.eval_seconds;
+  seconds_ = s.seconds;
+}
+
+template class Trainer<float>;
+template class Trainer<double>;
+
+}  // namespace convnet

@@ -1,4 +1,0 @@
-#include "convnet/version.hpp"
-namespace convnet {
-const char* version() { return CONVNET_VERSION; }
-}  // namespace convnet
