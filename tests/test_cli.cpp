@@ -173,10 +173,17 @@ TEST(Cli, BadInputGivesOneLineErrorAndStatus2) {
   EXPECT_FALSE(fs::exists(o + "/no"));
 }
 
-TEST(Cli, LabelsBeyondTheOutputsAreRefused) {
+// --net simple has as many outputs as the data has classes (labels 0..N-1);
+// a network file with fewer outputs than the labels need is refused.
+TEST(Cli, TheDataSetsTheClassesAndLabelsBeyondANetsOutputsAreRefused) {
   const auto d = fresh_dir("labels");
-  test::write_toy_idx(d / "data", 60, 20, 28, 28, 11);  // labels 0..11 for 10 outputs
-  const auto r = run_cli("train --data " + d.string() + "/data --train-size 0 --test-size 0 --iters 1");
+  test::write_toy_idx(d / "data", 60, 20, 28, 28, 11);  // labels 0..11
+  const std::string data = " --data " + d.string() + "/data --train-size 0 --test-size 0";
+  auto r = run_cli("train" + data + " --iters 1 -q --save " + d.string() + "/m.npz");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(load_npz(d.string() + "/m.npz").at("b3").shape, std::vector<std::size_t>{12});
+  std::ofstream(d / "net.json") << R"({"input": [1, 28, 28], "layers": [{"type": "affine", "units": 10}]})";
+  r = run_cli("train" + data + " --iters 1 --net " + d.string() + "/net.json");
   EXPECT_EQ(r.status, 2);
   // The first label past 9 is the 10 at index 10 (labels run 0..11).
   EXPECT_NE(r.err.find("/data/train-labels-idx1-ubyte: label 10 at index 10 is out of range 0-9"), std::string::npos)

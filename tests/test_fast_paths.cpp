@@ -75,12 +75,15 @@ SimpleConvNetConfig config_for(const Geometry& g) {
 TEST(FastPaths, FusedEvalForwardMatchesLayerByLayer) {
   RandomState rng(5);
   for (const Geometry& geo : direct_geometries()) {
-    SimpleConvNet<float> net(config_for(geo));
-    for (const char* bn : {"b1", "b2"})
+    // Same weights (same draws); the first without ConvReluPool.
+    SimpleConvNet<float> plain(config_for(geo), /*fuse=*/false), net(config_for(geo));
+    for (const char* bn : {"b1", "b2"}) {
       for (auto& v : net.params()[bn]) v = float(0.1 * rng.randn());
+      plain.params()[bn] = net.params()[bn];
+    }
     const auto& d = geo.input_dim;
     auto x = cast<float>(test::random_tensor({7, d[0], d[1], d[2]}, rng));
-    const Tensor<float> layered = net.predict(x, Mode::Train);
+    const Tensor<float> layered = plain.predict(x, Mode::Train);
     const Tensor<float>& fused = net.predict(x, Mode::Eval);
     expect_close(fused, layered, 1e-4, ("scores, " + shape_str({d[0], d[1], d[2]}) + " filter " +
                                         std::to_string(geo.cp.filter_size)).c_str());
@@ -110,8 +113,7 @@ TEST(FastPaths, FusedTrainingGradientMatchesLayerByLayer) {
     SCOPED_TRACE(shape_str({geo.input_dim[0], geo.input_dim[1], geo.input_dim[2]}) + " filter " +
                  std::to_string(geo.cp.filter_num) + "x" + std::to_string(geo.cp.filter_size));
     const SimpleConvNetConfig cfg = config_for(geo);
-    SimpleConvNet<float> fused(cfg), layered(cfg);
-    layered.set_fused(false);
+    SimpleConvNet<float> fused(cfg), layered(cfg, /*fuse=*/false);
     ASSERT_TRUE(fused.fused());
     ASSERT_FALSE(layered.fused());
     RandomState rng(31);

@@ -40,6 +40,35 @@ void edit_npz(const std::string& path, F edit) {
   edit(a);
   save_npz(path, a);
 }
+// Rewrites a checkpoint as version 1 wrote it (before the options and the
+// architecture were JSON): one array per option, the notebook's fields only.
+void to_version1(NpzArchive& a, const std::string& path, bool with_fingerprint) {
+  const RunOptions r = checkpoint_options(a, path);
+  const Architecture arch = checkpoint_architecture(a, path);
+  auto i64 = [](std::int64_t v) { return NpyArray::from<std::int64_t>({}, &v); };
+  auto f64 = [](double v) { return NpyArray::from<double>({}, &v); };
+  a.erase("options");
+  a.erase("architecture");
+  a["convnet_checkpoint"] = i64(1);
+  a["weight_init_std"] = f64(arch.weight_init_std);
+  a["seed"] = i64(r.seed);
+  a["optimizer"] = text_array(r.optimizer);
+  a["lr"] = f64(r.lr);
+  a["batch_size"] = i64(std::int64_t(r.batch_size));
+  a["iters"] = i64(std::int64_t(r.iters));
+  a["eval_interval"] = i64(std::int64_t(r.eval_interval));
+  a["train_size"] = i64(std::int64_t(r.train_size));
+  a["test_size"] = i64(std::int64_t(r.test_size));
+  a["float64"] = i64(r.numpy_compatible);
+  if (with_fingerprint) {
+    a["print_interval"] = i64(std::int64_t(r.print_interval));
+    a["data_dir"] = text_array(r.data.dir);
+    a["data_train_crc32"] = i64(r.data.train_crc32);
+    a["data_train_count"] = i64(std::int64_t(r.data.train_count));
+    a["data_test_crc32"] = i64(r.data.test_crc32);
+    a["data_test_count"] = i64(std::int64_t(r.data.test_count));
+  }
+}
 void poke_float(NpzArchive& a, const std::string& name, std::size_t i, float v) {
   std::vector<float> w = a.at(name).as<float>();
   w.at(i) = v;
@@ -82,18 +111,32 @@ TEST(Resources, EvalAndPredictRefuseAModelTooLargeForMemory) {
   write_png_gray(o + "/p.png", g);
   // The architecture fields of the file say 16777216 filters and hidden units
   // (the largest model_config accepts); W1..b3 stay small.
+  // big.npz as this version writes it (the architecture's JSON), old.npz as
+  // older versions did (the notebook's fields only).
   fs::copy_file(o + "/m.npz", o + "/big.npz");
+  fs::copy_file(o + "/m.npz", o + "/old.npz");
   edit_npz(o + "/big.npz", [](NpzArchive& a) {
+    std::string json = get_text(a, "m.npz", "architecture");
+    for (auto [from, to] : {std::pair{"\"filters\": 30,", "\"filters\": 16777216,"},
+                            {"\"units\": 100}", "\"units\": 16777216}"}}) {
+      ASSERT_NE(json.find(from), std::string::npos) << json;
+      json.replace(json.find(from), std::string(from).size(), to);
+    }
+    a["architecture"] = text_array(json);
+  });
+  edit_npz(o + "/old.npz", [](NpzArchive& a) {
     const std::int64_t cp[4] = {1 << 24, 5, 0, 1}, hidden = 1 << 24;
+    a.erase("architecture");
     a["conv_param"] = NpyArray::from<std::int64_t>({4}, cp);
     a["hidden_size"] = NpyArray::from<std::int64_t>({}, &hidden);
   });
   for (const std::string& cmd : {"eval --data " + o + "/data --model " + o + "/big.npz",
-                                "predict --model " + o + "/big.npz " + o + "/p.png"}) {
+                                "predict --model " + o + "/big.npz " + o + "/p.png",
+                                "eval --data " + o + "/data --model " + o + "/old.npz"}) {
     SCOPED_TRACE(cmd);
     const auto r = run_cli(cmd, kSmallMemory);
     EXPECT_EQ(r.status, 2) << r.err;
-    EXPECT_TRUE(has(r.err, "big.npz: the network of input_dim (1, 28, 28), conv_param (16777216, 5, 0, 1)")) << r.err;
+    EXPECT_TRUE(has(r.err, ".npz: the network of input_dim (1, 28, 28), conv_param (16777216, 5, 0, 1)")) << r.err;
     EXPECT_TRUE(has(r.err, "needs about ")) << r.err;
     EXPECT_TRUE(has(r.err, " available (")) << r.err;
   }
@@ -223,7 +266,7 @@ TEST(Resources, ResumeOnOtherDataIsRefusedAndOnTheSameDataIsExact) {
   ASSERT_EQ(run_cli("train" + A + kToyRun + " --iters 40 --save " + o + "/full.npz").status, 0);
   ASSERT_EQ(run_cli("train" + A + kToyRun + " --iters 20 --checkpoint " + o + "/ck.npz").status, 0);
   const auto ck = read_checkpoint(o + "/ck.npz");
-  EXPECT_EQ(ck.at("data_train_count").as<std::int64_t>()[0], 100);
+  EXPECT_EQ(checkpoint_options(ck, "ck.npz").data.train_count, 100u);
 
   auto r = run_cli("train" + B + " --threads 1 -q --iters 40 --resume " + o + "/ck.npz --save " + o + "/b.npz");
   EXPECT_EQ(r.status, 2) << r.err;
@@ -237,12 +280,17 @@ TEST(Resources, ResumeOnOtherDataIsRefusedAndOnTheSameDataIsExact) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(slurp(o + "/a.npz"), slurp(o + "/full.npz"));  // bit for bit
 
-  // A checkpoint from before fingerprints (and print_interval) is accepted unchecked.
-  edit_npz(o + "/ck.npz", [](NpzArchive& a) {
-    for (const char* n : {"data_dir", "data_train_crc32", "data_train_count", "data_test_crc32", "data_test_count",
-                          "print_interval"})
-      ASSERT_EQ(a.erase(n), 1u) << n;
-  });
+  // A version-1 checkpoint (one array per option) with its fingerprint is
+  // still read and checked; without one (older still) it is accepted unchecked.
+  fs::copy_file(o + "/ck.npz", o + "/ck1.npz");
+  edit_npz(o + "/ck1.npz", [&](NpzArchive& a) { to_version1(a, o + "/ck.npz", true); });
+  r = run_cli("train" + B + " --threads 1 -q --iters 40 --resume " + o + "/ck1.npz");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_TRUE(has(r.err, "the checkpoint was trained on " + o + "/A (train crc32 ")) << r.err;
+  r = run_cli("train" + A + " --threads 1 -q --iters 40 --resume " + o + "/ck1.npz --save " + o + "/a1.npz");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(load_npz(o + "/a1.npz").at("W2").as<float>(), load_npz(o + "/full.npz").at("W2").as<float>());
+  edit_npz(o + "/ck.npz", [&](NpzArchive& a) { to_version1(a, o + "/ck.npz", false); });
   r = run_cli("train" + B + " --threads 1 -q --iters 40 --resume " + o + "/ck.npz");
   EXPECT_EQ(r.status, 0) << r.err;
 }
@@ -257,7 +305,7 @@ TEST(Resources, PrintIntervalIsRestoredOnResume) {
   auto r = run_cli(run + " --eval-interval 5 --print-interval 15 --iters 20 --checkpoint " + o + "/ck.npz");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(has(r.out, "iter: 15.")) << r.out;
-  EXPECT_EQ(read_checkpoint(o + "/ck.npz").at("print_interval").as<std::int64_t>()[0], 15);
+  EXPECT_EQ(checkpoint_options(read_checkpoint(o + "/ck.npz"), "ck.npz").print_interval, 15u);
   r = run_cli("train" + data + " --threads 1 --iters 60 --resume " + o + "/ck.npz");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.rfind("iter: 30.", 0), 0u) << r.out;

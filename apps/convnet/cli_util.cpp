@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -80,6 +82,26 @@ void check_distinct_outputs(const std::vector<NamedPath>& outputs, const std::ve
 }
 
 bool is_terminal(int fd) { return isatty(fd) == 1; }
+
+std::string read_text_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw IoError(path + ": cannot open: " + std::strerror(errno));
+  std::string text;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text.append(buf, n);
+    if (text.size() > (std::size_t(64) << 20)) {
+      std::fclose(f);
+      throw Error(path + ": larger than 64 MiB; not a network description");
+    }
+  }
+  const bool failed = std::ferror(f);
+  const int err = errno;
+  std::fclose(f);
+  if (failed) throw IoError(path + ": cannot read: " + std::strerror(err));
+  return text;
+}
 
 ProgressBar::ProgressBar(std::size_t total, bool enabled)
     : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {}

@@ -49,6 +49,10 @@ class ProgressBar {
   double loss_ = 0;
 };
 
+// The whole of a (small) text file; convnet::IoError naming it when it cannot
+// be read: "net.json: cannot open: No such file or directory".
+std::string read_text_file(const std::string& path);
+
 // True when `fd` is a terminal.
 bool is_terminal(int fd);
 

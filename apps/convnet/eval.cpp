@@ -25,26 +25,19 @@ int run_eval(const EvalArgs& a) {
     throw Error("--test-size " + std::to_string(a.test_size) + ": " + a.data + " holds only " +
                 std::to_string(mnist.test.count) + " test images");
   const Dataset test = mnist.test.head(a.test_size);
-  const auto& in = net->config().input_dim;
+  const Architecture arch = net->architecture();
+  const auto& in = arch.input;
   if (in[0] != 1 || in[1] != test.rows || in[2] != test.cols)
-    throw Error(a.model + ": the model expects input_dim " + shape_str({in[0], in[1], in[2]}) + " but " + a.data +
+    throw Error(a.model + ": the model takes input " + shape_str({in[0], in[1], in[2]}) + " but " + a.data +
                 " holds " + std::to_string(test.rows) + "x" + std::to_string(test.cols) + " images");
-  const std::size_t K = net->config().output_size;
+  const std::size_t K = arch.classes();
   test.check_labels(K);  // labels 0..K-1 for the model's K outputs
+  // The trainer's evaluation path, keeping every prediction.
+  std::vector<std::int32_t> predicted;
+  Evaluator<float>().count_correct(*net, test, &predicted);
   // confusion[true][predicted]
   std::vector<std::vector<std::size_t>> confusion(K, std::vector<std::size_t>(K, 0));
-  Tensor<float> x;
-  std::vector<std::int32_t> t;
-  for (std::size_t i = 0; i < test.count; i += 100) {
-    const std::size_t n = std::min<std::size_t>(100, test.count - i);
-    slice_batch(test, i, n, true, false, x, t);
-    const auto& y = net->predict(x, Mode::Eval);
-    for (std::size_t r = 0; r < n; ++r) {
-      const float* row = y.data() + r * K;
-      const std::size_t p = std::size_t(std::max_element(row, row + K) - row);
-      ++confusion[std::size_t(t[r])][p];
-    }
-  }
+  for (std::size_t i = 0; i < test.count; ++i) ++confusion[test.labels[i]][std::size_t(predicted[i])];
   std::size_t correct = 0;
   for (std::size_t k = 0; k < K; ++k) correct += confusion[k][k];
   const double acc = test.count ? double(correct) / double(test.count) : 0.0;

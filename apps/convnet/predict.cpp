@@ -20,11 +20,12 @@ struct PredictArgs {
 
 int run_predict(const PredictArgs& a) {
   auto net = load_model<float>(a.model);
-  const auto& in = net->config().input_dim;
+  const Architecture arch = net->architecture();
+  const auto& in = arch.input;
   if (in[0] != 1)
     throw Error(a.model + ": predict reads grey pictures, but the model expects " + std::to_string(in[0]) +
                 " channels");
-  const std::size_t K = net->config().output_size;
+  const std::size_t K = arch.classes();
   const std::size_t top = std::min(a.top, K);
   // Like cat or grep: a bad file is reported and skipped, the others are
   // still classified, and the exit status says that something failed.
@@ -57,12 +58,18 @@ int run_predict(const PredictArgs& a) {
     }
   }
   if (pics.empty()) return status;
-  Tensor<float> x({pics.size(), 1, in[1], in[2]});
-  for (std::size_t i = 0; i < pics.size(); ++i)
-    for (std::size_t j = 0; j < in[1] * in[2]; ++j)
-      x[i * in[1] * in[2] + j] = float(pics[i].pixels[j]) / 255.0f;  // as load_mnist(normalize=True)
-  Tensor<float> prob;
-  softmax(net->predict(x, Mode::Eval), prob);
+  // In batches of 100, as the model's memory was checked for.
+  const std::size_t per = in[1] * in[2];
+  Tensor<float> prob({pics.size(), K}), x, p;
+  for (std::size_t b = 0; b < pics.size(); b += 100) {
+    const std::size_t n = std::min<std::size_t>(100, pics.size() - b);
+    x.resize({n, 1, in[1], in[2]}, false);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < per; ++j)
+        x[i * per + j] = float(pics[b + i].pixels[j]) / 255.0f;  // as load_mnist(normalize=True)
+    softmax(net->predict(x, Mode::Eval), p);
+    std::copy(p.begin(), p.end(), prob.begin() + std::ptrdiff_t(b * K));
+  }
   nlohmann::json out = nlohmann::json::array();
   for (std::size_t i = 0; i < pics.size(); ++i) {
     const float* p = prob.data() + i * K;

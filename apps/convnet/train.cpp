@@ -18,19 +18,18 @@ namespace convnet::cli {
 
 namespace {
 
+// The command line: the run's options (RunOptions, stored in checkpoints)
+// bound directly, the network's description, and what only this process needs.
 struct TrainArgs {
-  std::string data = "data/mnist";
-  std::size_t train_size = 5000, test_size = 1000;
-  std::size_t iters = 1000, batch_size = 100;
-  std::string optimizer = "adam";
-  double lr = 0;  // 0: the optimizer's default
+  RunOptions run;
+  std::string net = "simple";  // or a JSON file (docs/FORMATS.md, "Architecture")
+  // --net simple: the notebook's SimpleConvNet arguments.
   std::size_t filters = 30, filter_size = 5, pad = 0, stride = 1, hidden = 100;
   double weight_init_std = 0.01;
-  std::size_t eval_interval = 10, print_interval = 100;
-  std::uint32_t seed = 0;
+  std::string data = "data/mnist";
   int threads = 0;
   bool quiet = false;
-  bool numpy_compatible = false;
+  bool dry_run = false;
   std::string plot, loss_plot, metrics, save, timings, losses;
   std::string checkpoint, resume;
   std::size_t checkpoint_every = 0;
@@ -69,55 +68,63 @@ std::string metrics_csv(const std::vector<EvalRecord>& evals) {
   return os.str();
 }
 
+// The options of --net simple's network; they cannot change a network file.
+const char* const kSimpleNetOptions[] = {"--filters", "--filter-size", "--pad", "--stride", "--hidden",
+                                         "--weight-init-std"};
+
 RunOptions run_options(const TrainArgs& a, const CLI::App& cmd) {
-  RunOptions r;
-  r.config.input_dim = {1, 28, 28};  // replaced by the data's image size
-  r.config.conv_param = {a.filters, a.filter_size, a.pad, a.stride};
-  r.config.hidden_size = a.hidden;
-  r.config.output_size = 10;
-  r.config.weight_init_std = a.weight_init_std;
-  r.config.seed = a.seed;
-  r.optimizer = a.optimizer;
-  r.lr = a.lr;
-  r.batch_size = a.batch_size;
-  r.iters = a.iters;
-  r.eval_interval = a.eval_interval;
-  r.train_size = a.train_size;
-  r.test_size = a.test_size;
-  r.float64 = a.numpy_compatible;
+  RunOptions r = a.run;
   // The printed accuracies are the evaluation's: without an explicit
   // --print-interval, print at the smallest multiple of --eval-interval >= 100.
-  r.print_interval = a.print_interval;
-  if (!cmd.count("--print-interval") && a.eval_interval && a.print_interval % a.eval_interval)
-    r.print_interval = (a.print_interval + a.eval_interval - 1) / a.eval_interval * a.eval_interval;
+  if (!cmd.count("--print-interval") && r.eval_interval && r.print_interval % r.eval_interval)
+    r.print_interval = (r.print_interval + r.eval_interval - 1) / r.eval_interval * r.eval_interval;
   return r;
 }
 
-// The checkpoint's options, with --iters (a new target) taken from the
-// command line; an option given explicitly that contradicts it is refused.
+// The network to train: --net simple (the notebook's, sized by --filters ...
+// and shaped by the data: input (C, H, W) and `classes` outputs) or a JSON
+// description, whose input must be the data's.
+Architecture cli_architecture(const TrainArgs& a, const CLI::App& cmd, std::array<std::size_t, 3> input,
+                              std::size_t classes) {
+  if (a.net == "simple") {
+    SimpleConvNetConfig c;
+    c.input_dim = input;
+    c.conv_param = {a.filters, a.filter_size, a.pad, a.stride};
+    c.hidden_size = a.hidden;
+    c.output_size = classes;
+    c.weight_init_std = a.weight_init_std;
+    return simple_convnet_architecture(c);
+  }
+  for (const char* opt : kSimpleNetOptions)
+    if (cmd.count(opt))
+      throw Error(std::string(opt) + " sizes --net simple; the network of --net " + a.net + " is set in that file");
+  const Architecture arch = Architecture::from_json(read_text_file(a.net), a.net);
+  if (arch.input != input)
+    throw Error(a.net + ": the network takes input " + shape_str({arch.input[0], arch.input[1], arch.input[2]}) +
+                ", but the images of --data " + a.data + " are " + shape_str({input[0], input[1], input[2]}));
+  return arch;
+}
+
+// The checkpoint's options and network, with --iters (a new target) and
+// --print-interval taken from the command line. Every option given
+// explicitly that contradicts the checkpoint is named, field by field.
 RunOptions reconcile(const RunOptions& cli, const RunOptions& saved, const CLI::App& cmd, const std::string& file) {
-  auto check = [&](const char* opt, const std::string& given, const std::string& stored) {
-    if (cmd.count(opt) && given != stored)
-      throw Error("--resume " + file + ": " + opt + " " + given + " contradicts the checkpoint's " + stored);
-  };
-  auto str = [](auto v) { return std::to_string(v); };
-  const auto& c = cli.config;
-  const auto& s = saved.config;
-  check("--filters", str(c.conv_param.filter_num), str(s.conv_param.filter_num));
-  check("--filter-size", str(c.conv_param.filter_size), str(s.conv_param.filter_size));
-  check("--pad", str(c.conv_param.pad), str(s.conv_param.pad));
-  check("--stride", str(c.conv_param.stride), str(s.conv_param.stride));
-  check("--hidden", str(c.hidden_size), str(s.hidden_size));
-  check("--weight-init-std", python_float(c.weight_init_std), python_float(s.weight_init_std));
-  check("--seed", str(c.seed), str(s.seed));
-  check("--optimizer", cli.optimizer, saved.optimizer);
-  check("--lr", python_float(cli.lr), python_float(saved.lr));
-  check("--batch-size", str(cli.batch_size), str(saved.batch_size));
-  check("--eval-interval", str(cli.eval_interval), str(saved.eval_interval));
-  check("--train-size", str(cli.train_size), str(saved.train_size));
-  check("--test-size", str(cli.test_size), str(saved.test_size));
-  if (cmd.count("--numpy-compatible") && !saved.float64)
-    throw Error("--resume " + file + ": --numpy-compatible contradicts the checkpoint's float32 run");
+  std::vector<std::string> bad;
+  const auto stored = json_fields(saved.to_json());
+  for (const auto& [name, given] : json_fields(cli.to_json())) {
+    std::string opt = "--" + name;
+    std::replace(opt.begin(), opt.end(), '_', '-');
+    if (name == "iters" || name == "print_interval" || !cmd.count(opt)) continue;
+    auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& f) { return f.first == name; });
+    if (it != stored.end() && it->second != given)
+      bad.push_back(opt + (name == "numpy_compatible" ? "" : " " + given) + " contradicts the checkpoint's " +
+                    (name == "numpy_compatible" ? (it->second == "true" ? "float64 run" : "float32 run") : it->second));
+  }
+  if (!bad.empty()) {
+    std::string msg = "--resume " + file + ": ";
+    for (std::size_t i = 0; i < bad.size(); ++i) msg += (i ? "; " : "") + bad[i];
+    throw Error(msg);
+  }
   RunOptions r = saved;
   if (cmd.count("--iters")) r.iters = cli.iters;
   // Printing does not change the results: an explicit value overrides.
@@ -125,10 +132,48 @@ RunOptions reconcile(const RunOptions& cli, const RunOptions& saved, const CLI::
   return r;
 }
 
+// Whether an option that describes the network was given; then the network
+// given on the command line must equal the checkpoint's, every differing
+// field named.
+bool network_given(const CLI::App& cmd) {
+  bool given = cmd.count("--net") > 0;
+  for (const char* opt : kSimpleNetOptions) given |= cmd.count(opt) > 0;
+  return given;
+}
+void reconcile_network(const TrainArgs& a, const CLI::App& cmd, const Architecture& cli, const Architecture& saved,
+                       const std::string& file) {
+  // The notebook's network: in the words of its options.
+  const auto c = simple_convnet_config(saved);
+  if (c && a.net == "simple") {
+    const std::size_t given[] = {a.filters, a.filter_size, a.pad, a.stride, a.hidden};
+    const std::size_t stored[] = {c->conv_param.filter_num, c->conv_param.filter_size, c->conv_param.pad,
+                                  c->conv_param.stride, c->hidden_size};
+    std::string bad;
+    for (std::size_t i = 0; i < 5; ++i)
+      if (cmd.count(kSimpleNetOptions[i]) && given[i] != stored[i])
+        bad += (bad.empty() ? "" : "; ") + std::string(kSimpleNetOptions[i]) + " " + std::to_string(given[i]) +
+               " contradicts the checkpoint's " + std::to_string(stored[i]);
+    if (cmd.count("--weight-init-std") && a.weight_init_std != c->weight_init_std)
+      bad += (bad.empty() ? "" : "; ") + std::string("--weight-init-std ") + python_float(a.weight_init_std) +
+             " contradicts the checkpoint's " + python_float(c->weight_init_std);
+    if (!bad.empty()) throw Error("--resume " + file + ": " + bad);
+  }
+  const auto stored = json_fields(saved.to_json()), mine = json_fields(cli.to_json());
+  std::string diffs;
+  for (std::size_t i = 0; i < std::max(mine.size(), stored.size()); ++i) {
+    const std::string g = i < mine.size() ? mine[i].first + " " + mine[i].second : "(none)";
+    const std::string t = i < stored.size() ? stored[i].first + " " + stored[i].second : "(none)";
+    if (g != t) diffs += (diffs.empty() ? "" : ", ") + g + " (checkpoint: " + t + ")";
+  }
+  if (!diffs.empty())
+    throw Error("--resume " + file + ": the network given contradicts the checkpoint's: " + diffs);
+}
+
 // Refuses sizes the machine cannot hold, before the network allocates
 // anything: "train: the network for --filters 100000000, ... needs about ...".
 template <class T>
-void check_train_memory(const RunOptions& run, const Mnist& mnist, const Dataset& train, const Dataset& test) {
+void check_train_memory(const TrainArgs& a, const RunOptions& run, const Architecture& arch, const Mnist& mnist,
+                        const Dataset& train, const Dataset& test) {
   MemoryUse use;
   use.training = true;
   use.batch_size = run.batch_size;
@@ -138,18 +183,19 @@ void check_train_memory(const RunOptions& run, const Mnist& mnist, const Dataset
   for (const Dataset* d : {&mnist.train, &mnist.test, &train, &test})
     data = sat_add(data, sat_add(d->images.size(), d->labels.size()));
   use.data_bytes = data;
-  const auto& c = run.config;
-  const auto& cp = c.conv_param;
-  check_memory(estimate_memory(simple_convnet_footprint(c, sizeof(T) == 4), sizeof(T), use),
-               "train: the network for --filters " + std::to_string(cp.filter_num) + ", --filter-size " +
-                   std::to_string(cp.filter_size) + ", --pad " + std::to_string(cp.pad) + ", --stride " +
-                   std::to_string(cp.stride) + ", --hidden " + std::to_string(c.hidden_size) + ", --batch-size " +
-                   std::to_string(run.batch_size) + " on " + std::to_string(train.rows) + "x" +
-                   std::to_string(train.cols) + " images (" + (sizeof(T) == 4 ? "float32" : "float64") + ")");
+  const std::string net = a.net == "simple" ? "--filters " + std::to_string(a.filters) + ", --filter-size " +
+                                                  std::to_string(a.filter_size) + ", --pad " + std::to_string(a.pad) +
+                                                  ", --stride " + std::to_string(a.stride) + ", --hidden " +
+                                                  std::to_string(a.hidden)
+                                            : "--net " + a.net;
+  check_memory(estimate_memory(sequential_footprint(arch, sizeof(T) == 4), sizeof(T), use),
+               "train: the network for " + net + ", --batch-size " + std::to_string(run.batch_size) + " on " +
+                   std::to_string(train.rows) + "x" + std::to_string(train.cols) + " images (" +
+                   (sizeof(T) == 4 ? "float32" : "float64") + ")");
 }
 
 template <class T>
-int run_train(const TrainArgs& a, RunOptions run, const NpzArchive* resume) {
+int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const NpzArchive* resume) {
   if (run.eval_interval && run.print_interval % run.eval_interval)
     throw Error("--print-interval " + std::to_string(run.print_interval) + " must be a multiple of --eval-interval " +
                 std::to_string(run.eval_interval) + " (the printed accuracies are the evaluation's)");
@@ -171,19 +217,36 @@ int run_train(const TrainArgs& a, RunOptions run, const NpzArchive* resume) {
                 ", this run's --data " + describe(data));
   run.data = data;
 
+  // The network's input is the data's (C, H, W); --net simple has as many
+  // outputs as the training file has classes: labels 0..N-1, every one
+  // present (a stray label beyond them is refused below, naming its index).
+  std::size_t classes = 0;
+  {
+    std::vector<bool> seen(256, false);
+    for (auto l : mnist.train.labels) seen[l] = true;
+    while (classes < seen.size() && seen[classes]) ++classes;
+  }
+  const std::array<std::size_t, 3> input{1, x_train.rows, x_train.cols};
+  // A resume rebuilds the checkpoint's network; one given again must agree.
+  Architecture arch = resume ? checkpoint_architecture(*resume, a.resume) : cli_architecture(a, cmd, input, classes);
+  if (resume && network_given(cmd))
+    reconcile_network(a, cmd, cli_architecture(a, cmd, input, classes), arch, a.resume);
+  if (resume && arch.input != input)
+    throw Error("--resume " + a.resume + ": the checkpoint's network takes input " +
+                shape_str({arch.input[0], arch.input[1], arch.input[2]}) + ", but the images of --data " + a.data +
+                " are " + shape_str({input[0], input[1], input[2]}));
+  if (a.dry_run) {
+    std::printf("%s", summary(arch).c_str());
+    return 0;
+  }
   // In [12], In [13]: np.random.seed(seed), then the network draws its weights.
-  RandomState rng(run.config.seed);
-  run.config.input_dim = {1, x_train.rows, x_train.cols};
-  check_train_memory<T>(run, mnist, x_train, x_test);
-  SimpleConvNet<T> network(run.config, rng);
+  RandomState rng(run.seed);
+  check_train_memory<T>(a, run, arch, mnist, x_train, x_test);
+  Sequential<T> network(arch, rng);
   auto optimizer = make_optimizer<T>(run.optimizer, run.lr);
 
   // In [14], In [15]
-  TrainOptions to;
-  to.iters = run.iters;
-  to.batch_size = run.batch_size;
-  to.eval_interval = run.eval_interval;
-  Trainer<T> trainer(network, *optimizer, x_train, x_test, to, rng);
+  Trainer<T> trainer(network, *optimizer, x_train, x_test, run.train_options(), rng);
   if (resume) {
     restore_checkpoint(*resume, a.resume, network, *optimizer, trainer);
     if (trainer.iter() > run.iters)
@@ -204,18 +267,18 @@ int run_train(const TrainArgs& a, RunOptions run, const NpzArchive* resume) {
   trainer.run(
       [&](std::size_t i, double loss) {
         if (!std::isfinite(loss)) {
-          // Name the layer whose parameters went bad, for the user to act on.
           // Name the layer whose parameters went bad (non-finite, or else the
           // largest in magnitude), for the user to act on.
           std::string where, largest;
           double top = -1;
-          const char* layer_of[] = {"Conv1", "Conv1", "Affine1", "Affine1", "Affine2", "Affine2"};
-          std::size_t k = 0;
           for (const auto& [name, t] : network.params()) {
             bool bad = false;
             double mx = 0;
             for (T v : *t) bad |= !std::isfinite(v), mx = std::max(mx, double(std::fabs(v)));
-            const std::string label = name + " (" + layer_of[k++] + ")";
+            std::string label = name;
+            for (const auto& [layer_name, layer] : network.layers())
+              for (const auto& p : layer->params())
+                if (p.value == t) label += " (" + layer_name + ")";
             if (bad) where += (where.empty() ? "" : ", ") + label;
             if (mx > top) top = mx, largest = label;
           }
@@ -309,15 +372,21 @@ void add_train(CLI::App& app, Runner& run) {
   auto* cmd = app.add_subcommand("train", "Train SimpleConvNet on MNIST as the notebook does (In [10]-[16])");
   static TrainArgs a;
   cmd->add_option("--data", a.data, "Directory with the four IDX files (raw or .gz)")->capture_default_str();
-  cmd->add_option("--train-size", a.train_size, "Training images used, from the start (0 = all)")
+  cmd->add_option("--train-size", a.run.train_size, "Training images used, from the start (0 = all)")
       ->capture_default_str()->check(nonnegative_int());
-  cmd->add_option("--test-size", a.test_size, "Test images used, from the start (0 = all)")
+  cmd->add_option("--test-size", a.run.test_size, "Test images used, from the start (0 = all)")
       ->capture_default_str()->check(nonnegative_int());
-  cmd->add_option("--iters", a.iters, "Iterations (iters_num)")->capture_default_str()->check(positive_int());
-  cmd->add_option("--batch-size", a.batch_size, "Minibatch size")->capture_default_str()->check(positive_int());
-  cmd->add_option("--optimizer", a.optimizer, "sgd, momentum, nesterov, adagrad, rmsprop or adam")
+  cmd->add_option("--iters", a.run.iters, "Iterations (iters_num)")->capture_default_str()->check(positive_int());
+  cmd->add_option("--batch-size", a.run.batch_size, "Minibatch size")->capture_default_str()->check(positive_int());
+  cmd->add_option("--optimizer", a.run.optimizer, "sgd, momentum, nesterov, adagrad, rmsprop or adam")
       ->capture_default_str()->check(one_of(optimizer_names()));
-  cmd->add_option("--lr", a.lr, "Learning rate (default: the optimizer's own)")->check(positive_real());
+  cmd->add_option("--lr", a.run.lr, "Learning rate (default: the optimizer's own)")->check(positive_real());
+  cmd->add_option("--net", a.net,
+                  "The network: simple (the notebook's SimpleConvNet, sized by --filters ... --weight-init-std) or "
+                  "a JSON file describing its layers (docs/FORMATS.md)")
+      ->capture_default_str();
+  cmd->add_flag("--dry-run", a.dry_run,
+                "Print the network's layers (output shape, parameters, FLOPs per image) and exit without training");
   cmd->add_option("--filters", a.filters, "conv_param filter_num")->capture_default_str()->check(positive_int());
   cmd->add_option("--filter-size", a.filter_size, "conv_param filter_size")->capture_default_str()->check(positive_int());
   cmd->add_option("--pad", a.pad, "conv_param pad")->capture_default_str()->check(nonnegative_int());
@@ -325,17 +394,17 @@ void add_train(CLI::App& app, Runner& run) {
   cmd->add_option("--hidden", a.hidden, "hidden_size")->capture_default_str()->check(positive_int());
   cmd->add_option("--weight-init-std", a.weight_init_std, "weight_init_std")->capture_default_str()
       ->check(nonnegative_real());
-  cmd->add_option("--eval-interval", a.eval_interval, "Evaluate train/test accuracy every N iterations (0 = never)")
+  cmd->add_option("--eval-interval", a.run.eval_interval, "Evaluate train/test accuracy every N iterations (0 = never)")
       ->capture_default_str()->check(nonnegative_int());
-  cmd->add_option("--print-interval", a.print_interval,
+  cmd->add_option("--print-interval", a.run.print_interval,
                   "Print the accuracy line every N iterations (0 = never; a multiple of --eval-interval: by default "
                   "the smallest one >= 100)")
       ->capture_default_str()->check(nonnegative_int());
-  cmd->add_option("--seed", a.seed, "np.random.seed: weights and minibatches")->capture_default_str()
+  cmd->add_option("--seed", a.run.seed, "np.random.seed: weights and minibatches")->capture_default_str()
       ->check(int_range(0, 4294967295));
   cmd->add_option("--threads", a.threads, "Threads (0 = all cores)")->capture_default_str()->check(int_range(0, 1024));
   cmd->add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
-  cmd->add_flag("--numpy-compatible", a.numpy_compatible,
+  cmd->add_flag("--numpy-compatible", a.run.numpy_compatible,
                 "float64 arithmetic, to reproduce the NumPy notebook run from the same seed");
   cmd->add_option("--plot", a.plot, "Write the accuracy chart (In [16]) to this PNG");
   cmd->add_option("--loss-plot", a.loss_plot, "Write the training-loss chart to this PNG");
@@ -358,6 +427,7 @@ void add_train(CLI::App& app, Runner& run) {
         if (cmd->count(opt)) check_output_path(opt, *path), outputs.push_back({opt, *path, ""});
       for (const auto& f : mnist_files(a.data)) inputs.push_back({"--data", f, ""});
       if (!a.resume.empty()) inputs.push_back({"--resume", a.resume, "--checkpoint"});  // read whole first
+      if (a.net != "simple") inputs.push_back({"--net", a.net, ""});
       check_distinct_outputs(outputs, inputs);
       if (a.checkpoint_every && a.checkpoint.empty())
         throw Error("--checkpoint-every " + std::to_string(a.checkpoint_every) + " needs --checkpoint FILE");
@@ -369,7 +439,8 @@ void add_train(CLI::App& app, Runner& run) {
       }
       const NpzArchive* resume = a.resume.empty() ? nullptr : &saved;
       try {
-        return options.float64 ? run_train<double>(a, options, resume) : run_train<float>(a, options, resume);
+        return options.numpy_compatible ? run_train<double>(a, *cmd, options, resume)
+                                        : run_train<float>(a, *cmd, options, resume);
       } catch (const Diverged& e) {
         std::fprintf(stderr, "convnet: error: %s\n", e.what());
         return 1;

@@ -17,6 +17,14 @@ std::size_t Network<T>::count_correct(const Tensor<T>& x, const std::vector<std:
   return kernels::count_correct(N, M, y.data(), t.data());
 }
 
+template <class T>
+const std::vector<std::int32_t>& Network<T>::predict_classes(const Tensor<T>& x) {
+  const Tensor<T>& y = predict(x, Mode::Eval);
+  classes_.resize(y.shape(0));
+  kernels::argmax_rows(y.shape(0), y.shape(1), y.data(), classes_.data());
+  return classes_;
+}
+
 // notebook In [9] accuracy(), batch by batch through predict(x, Eval).
 template <class T>
 double Network<T>::accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size) {

@@ -19,6 +19,93 @@ bool fuses_conv_relu_pool(const Architecture& a, std::size_t i) {
          ConvReluPool<float>::supports(c.stride, p.size, p.stride, p.pad);
 }
 
+std::vector<LayerFootprint> sequential_footprint(const Architecture& a, bool float32, bool fuse) {
+  auto mul = [](std::initializer_list<std::size_t> v) {
+    std::size_t r = 1;
+    for (auto x : v) r = sat_mul(r, x);
+    return r;
+  };
+  auto add = [](std::initializer_list<std::size_t> v) {
+    std::size_t r = 0;
+    for (auto x : v) r = sat_add(r, x);
+    return r;
+  };
+  auto slide = [](std::size_t side, std::size_t window, std::size_t stride, std::size_t pad) -> std::size_t {
+    const std::size_t padded = sat_add(side, sat_mul(2, pad));
+    return window > padded || stride == 0 ? 0 : (padded - window) / stride + 1;
+  };
+  std::size_t C = a.input[0], H = a.input[1], W = a.input[2];
+  std::size_t n = mul({C, H, W});  // elements of one image's activation
+  std::vector<LayerFootprint> f;
+  // The batch drawn from the data (the trainer's x_batch_ / x_eval_, accuracy()'s copy).
+  f.push_back({"input", 0, 0, n, mul({2, n})});
+  std::size_t n_conv = 0, n_relu = 0, n_pool = 0, n_affine = 0;
+  for (std::size_t i = 0; i < a.layers.size(); ++i) {
+    const LayerSpec& l = a.layers[i];
+    const std::size_t in = n;
+    switch (l.type) {
+      case LayerType::Conv: {
+        const std::size_t K = mul({C, l.size, l.size}), oh = slide(H, l.size, l.stride, l.pad),
+                          ow = slide(W, l.size, l.stride, l.pad);
+        const std::size_t params = add({mul({l.filters, K}), l.filters}), out = mul({l.filters, oh, ow});
+        const std::string name = "Conv" + std::to_string(++n_conv);
+        if (float32 && fuse && fuses_conv_relu_pool(a, i)) {
+          // ConvReluPool: the zero-padded input (plus the kernel's slack), the
+          // pooled output and its argmax; packed weights. Nothing else.
+          const std::size_t xpad = add({mul({C, sat_add(H, sat_mul(2, l.pad)), sat_add(W, sat_mul(2, l.pad))}), 64,
+                                        l.size});
+          C = l.filters, H = oh / 2, W = ow / 2, n = mul({C, H, W});
+          f.push_back({name + "+Relu" + std::to_string(++n_relu) + "+Pool" + std::to_string(++n_pool), params,
+                       mul({2, sat_add(l.filters, 16), sat_add(K, 1)}), add({xpad, mul({2, n})}), add({xpad, n})});
+          i += 2;
+          continue;
+        }
+        // im2col + GEMM: col (P, K) per image, the output and the GEMM's
+        // transposed output; dx unless it is the first layer.
+        const std::size_t col = mul({oh, ow, K}), fwd = add({col, mul({2, out})});
+        f.push_back({name, params, 0, add({fwd, i == 0 ? 0 : in}), fwd});
+        C = l.filters, H = oh, W = ow, n = out;
+        break;
+      }
+      case LayerType::Relu:
+        f.push_back({"Relu" + std::to_string(++n_relu), 0, 0, mul({2, n}), n});  // out, dx
+        break;
+      case LayerType::Pool: {
+        H = slide(H, l.size, l.stride, l.pad), W = slide(W, l.size, l.stride, l.pad), n = mul({C, H, W});
+        f.push_back({"Pool" + std::to_string(++n_pool), 0, 0, add({mul({2, n}), in}), mul({2, n})});  // out, argmax, dx
+        break;
+      }
+      case LayerType::Affine:
+        n = l.units, C = l.units, H = W = 1;
+        f.push_back({"Affine" + std::to_string(++n_affine), add({mul({in, n}), n}), 0, add({n, in}), n});  // out, dx
+        break;
+    }
+  }
+  f.push_back({"SoftmaxWithLoss", 0, 0, mul({3, n}), n});  // y, dx, one-hot t
+  return f;
+}
+
+std::vector<std::pair<std::string, std::vector<std::size_t>>> sequential_param_shapes(const Architecture& a) {
+  const std::vector<LayerInfo> info = describe(a);
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> shapes;
+  std::vector<std::size_t> in{a.input[0], a.input[1], a.input[2]};
+  for (std::size_t i = 0; i < a.layers.size(); ++i) {
+    const LayerSpec& l = a.layers[i];
+    const std::string k = std::to_string(shapes.size() / 2 + 1);
+    if (l.type == LayerType::Conv) {
+      shapes.push_back({"W" + k, {l.filters, in[0], l.size, l.size}});
+      shapes.push_back({"b" + k, {l.filters}});
+    } else if (l.type == LayerType::Affine) {
+      std::size_t D = 1;
+      for (auto d : in) D *= d;
+      shapes.push_back({"W" + k, {D, l.units}});
+      shapes.push_back({"b" + k, {l.units}});
+    }
+    in = info[i].output;
+  }
+  return shapes;
+}
+
 template <class T>
 Sequential<T>::Sequential(const Architecture& arch, std::uint32_t seed, bool fuse) : arch_(arch) {
   RandomState rng(seed);

@@ -9,17 +9,17 @@
 
 #include "convnet/train/model.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace convnet {
 
 namespace {
-constexpr std::int64_t kVersion = 1;
+// 2: options and architecture as JSON text; 1: one array per option (still read).
+constexpr std::int64_t kVersion = 2;
+using json = nlohmann::json;
 
 NpyArray scalar_i64(std::int64_t v) { return NpyArray::from<std::int64_t>({}, &v); }
 NpyArray scalar_f64(double v) { return NpyArray::from<double>({}, &v); }
-NpyArray text(const std::string& s) {
-  return NpyArray::from<std::uint8_t>({s.size()}, reinterpret_cast<const std::uint8_t*>(s.data()));
-}
-
 std::int64_t get_i64(const NpzArchive& a, const std::string& path, const char* name) {
   return require(a, path, name, "<i8", {}).as<std::int64_t>()[0];
 }
@@ -31,14 +31,6 @@ std::size_t get_size(const NpzArchive& a, const std::string& path, const char* n
   if (v < 0) throw Error(path + ": " + name + " is negative (" + std::to_string(v) + ")");
   return std::size_t(v);
 }
-std::string get_text(const NpzArchive& a, const std::string& path, const char* name) {
-  auto it = a.find(name);
-  if (it == a.end()) throw Error(path + ": missing array " + name);
-  if (it->second.descr != "|u1" || it->second.shape.size() != 1)
-    throw Error(path + ": " + name + " must be a 1-D |u1 array (text)");
-  return std::string(it->second.bytes.begin(), it->second.bytes.end());
-}
-
 std::uint32_t crc32_of(const Dataset& d) {
   uLong crc = crc32(0L, Z_NULL, 0);
   // zlib takes uInt lengths: feed in chunks.
@@ -67,29 +59,94 @@ std::string describe(const DataFingerprint& f) {
   return f.dir + buf;
 }
 
-template <class T>
-void save_checkpoint(const std::string& path, const RunOptions& run, const SimpleConvNet<T>& net,
-                     Optimizer<T>& optimizer, const Trainer<T>& trainer) {
-  NpzArchive a = model_arrays(net);  // W1..b3 and the architecture
-  a["convnet_checkpoint"] = scalar_i64(kVersion);
-  a["weight_init_std"] = scalar_f64(run.config.weight_init_std);
-  a["seed"] = scalar_i64(run.config.seed);
-  a["optimizer"] = text(optimizer.name());
-  a["lr"] = scalar_f64(run.lr);
-  a["batch_size"] = scalar_i64(std::int64_t(run.batch_size));
-  a["iters"] = scalar_i64(std::int64_t(run.iters));
-  a["eval_interval"] = scalar_i64(std::int64_t(run.eval_interval));
-  a["train_size"] = scalar_i64(std::int64_t(run.train_size));
-  a["test_size"] = scalar_i64(std::int64_t(run.test_size));
-  a["float64"] = scalar_i64(run.float64 ? 1 : 0);
-  a["print_interval"] = scalar_i64(std::int64_t(run.print_interval));
-  if (run.data.present) {
-    a["data_dir"] = text(run.data.dir);
-    a["data_train_crc32"] = scalar_i64(run.data.train_crc32);
-    a["data_train_count"] = scalar_i64(std::int64_t(run.data.train_count));
-    a["data_test_crc32"] = scalar_i64(run.data.test_crc32);
-    a["data_test_count"] = scalar_i64(std::int64_t(run.data.test_count));
+TrainOptions RunOptions::train_options() const {
+  TrainOptions t;
+  t.iters = iters;
+  t.batch_size = batch_size;
+  t.eval_interval = eval_interval;
+  return t;
+}
+
+std::string RunOptions::to_json() const {
+  json j = {{"optimizer", optimizer},       {"lr", lr},
+            {"seed", seed},                 {"batch_size", batch_size},
+            {"iters", iters},               {"eval_interval", eval_interval},
+            {"train_size", train_size},     {"test_size", test_size},
+            {"numpy_compatible", numpy_compatible}, {"print_interval", print_interval}};
+  if (data.present)
+    j["data"] = {{"dir", data.dir},
+                 {"train_crc32", data.train_crc32},
+                 {"train_count", data.train_count},
+                 {"test_crc32", data.test_crc32},
+                 {"test_count", data.test_count}};
+  return j.dump(1);
+}
+
+RunOptions RunOptions::from_json(std::string_view text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw Error(source + ": not valid JSON (" + e.what() + ")");
   }
+  if (!j.is_object()) throw Error(source + ": expected a JSON object");
+  RunOptions r;
+  auto get = [&](const json& obj, const char* key, auto& field, const std::string& where) {
+    auto it = obj.find(key);
+    if (it == obj.end()) throw Error(source + ": missing field \"" + where + key + "\"");
+    try {
+      it->get_to(field);
+    } catch (const json::exception&) {
+      throw Error(source + ": field \"" + where + key + "\" has the wrong type (" + it->dump() + ")");
+    }
+  };
+  get(j, "optimizer", r.optimizer, "");
+  get(j, "lr", r.lr, "");
+  get(j, "seed", r.seed, "");
+  get(j, "batch_size", r.batch_size, "");
+  get(j, "iters", r.iters, "");
+  get(j, "eval_interval", r.eval_interval, "");
+  get(j, "train_size", r.train_size, "");
+  get(j, "test_size", r.test_size, "");
+  get(j, "numpy_compatible", r.numpy_compatible, "");
+  get(j, "print_interval", r.print_interval, "");
+  if (auto d = j.find("data"); d != j.end()) {
+    r.data.present = true;
+    get(*d, "dir", r.data.dir, "data.");
+    get(*d, "train_crc32", r.data.train_crc32, "data.");
+    get(*d, "train_count", r.data.train_count, "data.");
+    get(*d, "test_crc32", r.data.test_crc32, "data.");
+    get(*d, "test_count", r.data.test_count, "data.");
+  }
+  return r;
+}
+
+namespace {
+void flatten(const json& j, const std::string& path, std::vector<std::pair<std::string, std::string>>& out) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) flatten(*it, path.empty() ? it.key() : path + "." + it.key(), out);
+  } else if (j.is_array() && std::any_of(j.begin(), j.end(), [](const json& e) { return e.is_structured(); })) {
+    for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], path + "[" + std::to_string(i) + "]", out);
+  } else {
+    out.emplace_back(path, j.is_string() ? j.get<std::string>() : j.dump());  // [1, 28, 28] stays one value
+  }
+}
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> json_fields(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  flatten(json::parse(text), "", out);
+  return out;
+}
+
+template <class T>
+void save_checkpoint(const std::string& path, const RunOptions& run, const Network<T>& net, Optimizer<T>& optimizer,
+                     const Trainer<T>& trainer) {
+  NpzArchive a = model_arrays(net);  // the parameters and the architecture: a checkpoint is also a model
+  a["convnet_checkpoint"] = scalar_i64(kVersion);
+  RunOptions stored = run;
+  stored.optimizer = optimizer.name();
+  a["options"] = text_array(stored.to_json());
   // Optimizer state: "opt/m/W1", ... and its step counter.
   for (const auto& [name, t] : optimizer.state()) a["opt/" + name] = NpyArray::from<T>(t->shape(), t->data());
   a["opt_iter"] = scalar_i64(optimizer.iter());
@@ -114,18 +171,19 @@ NpzArchive read_checkpoint(const std::string& path) {
   if (!a.count("convnet_checkpoint"))
     throw Error(path + ": not a convnet checkpoint (no array convnet_checkpoint)");
   const std::int64_t v = get_i64(a, path, "convnet_checkpoint");
-  if (v != kVersion)
-    throw Error(path + ": checkpoint format version " + std::to_string(v) + ", expected " + std::to_string(kVersion));
+  if (v != kVersion && v != 1)
+    throw Error(path + ": checkpoint format version " + std::to_string(v) + ", expected 1 or " +
+                std::to_string(kVersion));
   return a;
 }
 
 RunOptions checkpoint_options(const NpzArchive& a, const std::string& path) {
+  if (a.count("options")) return RunOptions::from_json(get_text(a, path, "options"), path + ": options");
+  // Version 1: one array per option.
   RunOptions r;
-  r.config = model_config(a, path);
-  r.config.weight_init_std = get_f64(a, path, "weight_init_std");
   const std::int64_t seed = get_i64(a, path, "seed");
   if (seed < 0 || seed > 0xFFFFFFFFLL) throw Error(path + ": seed out of range");
-  r.config.seed = std::uint32_t(seed);
+  r.seed = std::uint32_t(seed);
   r.optimizer = get_text(a, path, "optimizer");
   r.lr = get_f64(a, path, "lr");
   r.batch_size = get_size(a, path, "batch_size");
@@ -133,7 +191,7 @@ RunOptions checkpoint_options(const NpzArchive& a, const std::string& path) {
   r.eval_interval = get_size(a, path, "eval_interval");
   r.train_size = get_size(a, path, "train_size");
   r.test_size = get_size(a, path, "test_size");
-  r.float64 = get_i64(a, path, "float64") != 0;
+  r.numpy_compatible = get_i64(a, path, "float64") != 0;
   // Added later: absent in older checkpoints. The print interval then
   // defaults as on the command line (the smallest multiple of the eval
   // interval >= 100); the data is not checked.
@@ -157,9 +215,15 @@ RunOptions checkpoint_options(const NpzArchive& a, const std::string& path) {
   return r;
 }
 
+Architecture checkpoint_architecture(const NpzArchive& a, const std::string& path) {
+  Architecture arch = model_architecture(a, path);
+  if (!a.count("architecture")) arch.weight_init_std = get_f64(a, path, "weight_init_std");  // version 1
+  return arch;
+}
+
 template <class T>
-void restore_checkpoint(const NpzArchive& a, const std::string& path, SimpleConvNet<T>& net,
-                        Optimizer<T>& optimizer, Trainer<T>& trainer) {
+void restore_checkpoint(const NpzArchive& a, const std::string& path, Network<T>& net, Optimizer<T>& optimizer,
+                        Trainer<T>& trainer) {
   load_params(a, path, net);
   optimizer.prepare(net.params());
   const char* descr = std::is_same_v<T, float> ? "<f4" : "<f8";
@@ -193,13 +257,12 @@ void restore_checkpoint(const NpzArchive& a, const std::string& path, SimpleConv
   }
 }
 
-template void save_checkpoint(const std::string&, const RunOptions&, const SimpleConvNet<float>&, Optimizer<float>&,
-                              const Trainer<float>&);
-template void save_checkpoint(const std::string&, const RunOptions&, const SimpleConvNet<double>&,
-                              Optimizer<double>&, const Trainer<double>&);
-template void restore_checkpoint(const NpzArchive&, const std::string&, SimpleConvNet<float>&, Optimizer<float>&,
-                                 Trainer<float>&);
-template void restore_checkpoint(const NpzArchive&, const std::string&, SimpleConvNet<double>&, Optimizer<double>&,
-                                 Trainer<double>&);
+#define CONVNET_INSTANTIATE(T)                                                                              \
+  template void save_checkpoint(const std::string&, const RunOptions&, const Network<T>&, Optimizer<T>&,      \
+                                const Trainer<T>&);                                                         \
+  template void restore_checkpoint(const NpzArchive&, const std::string&, Network<T>&, Optimizer<T>&, Trainer<T>&);
+CONVNET_INSTANTIATE(float)
+CONVNET_INSTANTIATE(double)
+#undef CONVNET_INSTANTIATE
 
 }  // namespace convnet

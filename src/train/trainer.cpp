@@ -7,18 +7,20 @@
 namespace convnet {
 
 template <class T>
-Trainer<T>::Trainer(SimpleConvNet<T>& net, Optimizer<T>& optimizer, const Dataset& train, const Dataset& test,
+Trainer<T>::Trainer(Network<T>& net, Optimizer<T>& optimizer, const Dataset& train, const Dataset& test,
                     TrainOptions options, RandomState& rng)
-    : net_(net), optimizer_(optimizer), train_(train), test_(test), opt_(options), rng_(rng) {
+    : net_(net), optimizer_(optimizer), train_(train), test_(test), opt_(options), rng_(rng),
+      evaluator_(options.eval_batch_size ? options.eval_batch_size : 1, options.normalize) {
   if (opt_.batch_size == 0) throw Error("train: batch size must be >= 1");
   if (opt_.eval_batch_size == 0) throw Error("train: evaluation batch size must be >= 1");
   if (train_.count == 0) throw Error("train: the training set is empty");
-  const auto& in = net.config().input_dim;
+  const Architecture arch = net.architecture();
+  const auto& in = arch.input;
   for (const Dataset* d : {&train_, &test_})
     if (d->count && (in[0] != 1 || d->rows != in[1] || d->cols != in[2]))
       throw Error("train: images are " + std::to_string(d->rows) + "x" + std::to_string(d->cols) +
                   " but the network expects input_dim " + shape_str({in[0], in[1], in[2]}));
-  const std::size_t classes = net.config().output_size;
+  const std::size_t classes = arch.classes();
   // Every label must pick one of the network's outputs.
   train_.check_labels(classes, "train: the training set");
   test_.check_labels(classes, "train: the test set");
@@ -51,14 +53,7 @@ double Trainer<T>::step() {
 
 template <class T>
 double Trainer<T>::accuracy(const Dataset& d) {
-  if (d.count == 0) return 0.0;
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < d.count; i += opt_.eval_batch_size) {
-    const std::size_t n = std::min(opt_.eval_batch_size, d.count - i);
-    slice_batch(d, i, n, opt_.normalize, false, x_eval_, d_eval_);
-    correct += net_.count_correct(x_eval_, d_eval_);
-  }
-  return double(correct) / double(d.count);
+  return evaluator_.accuracy(net_, d);
 }
 
 template <class T>

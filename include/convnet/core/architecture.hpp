@@ -56,6 +56,12 @@ struct Architecture {
   // The notebook's network with its defaults: simple_convnet().
   static Architecture notebook() { return simple_convnet(); }
 
+  // The number of class scores: the last layer's units (0 when the last
+  // layer is not affine, which validate() refuses).
+  std::size_t classes() const {
+    return !layers.empty() && layers.back().type == LayerType::Affine ? layers.back().units : 0;
+  }
+
   // The JSON document (every field written out, one layer a line).
   std::string to_json() const;
   // Parses and validates a JSON document. Throws convnet::Error naming

@@ -27,6 +27,8 @@ class Network {
   double accuracy(const Tensor<T>& x, const std::vector<std::int32_t>& t, std::size_t batch_size = 100);
   // Correct predictions in one batch, predict(x, Eval) (accuracy's building block).
   std::size_t count_correct(const Tensor<T>& x, const std::vector<std::int32_t>& t);
+  // np.argmax(predict(x, Eval), axis=1): one class per input, owned by the network.
+  const std::vector<std::int32_t>& predict_classes(const Tensor<T>& x);
   // Forward + backward: the gradients named as params (W1, b1, ...), owned by the layers.
   virtual const NamedTensors<T>& gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t) = 0;
   virtual const NamedTensors<T>& gradient(const Tensor<T>& x, const Tensor<T>& t_one_hot) = 0;
@@ -43,6 +45,7 @@ class Network {
  private:
   Tensor<T> batch_x_;  // accuracy()'s batch, reused
   std::vector<std::int32_t> batch_t_;
+  std::vector<std::int32_t> classes_;  // predict_classes()'s result
 };
 
 }  // namespace convnet

@@ -15,6 +15,7 @@
 #include "convnet/core/architecture.hpp"
 #include "convnet/core/layers/layer.hpp"
 #include "convnet/core/layers/softmax_with_loss.hpp"
+#include "convnet/core/memory.hpp"
 #include "convnet/core/network.hpp"
 #include "convnet/core/random.hpp"
 
@@ -30,6 +31,18 @@ namespace convnet {
 // Sequential<float> applies it (unless built with fuse = false); float64
 // always keeps the three plain layers. Shapes are assumed valid.
 bool fuses_conv_relu_pool(const Architecture& arch, std::size_t i);
+
+// What each layer of Sequential<float> (float32) or Sequential<double> built
+// from `arch` keeps (convnet/core/memory.hpp), from the shapes alone: nothing
+// is allocated, products saturate, and fields beyond what validate() allows
+// are counted rather than refused (so that a huge request reads "needs about
+// ..."). A window that does not fit counts as an empty output.
+std::vector<LayerFootprint> sequential_footprint(const Architecture& arch, bool float32 = true, bool fuse = true);
+
+// The parameters Sequential builds from `arch`, in order, by name and shape:
+// W1 (FN, C, FH, FW) and b1 (FN) for a conv layer, W (D, units) and b (units)
+// for an affine one. Validates `arch` (throws as Architecture::validate).
+std::vector<std::pair<std::string, std::vector<std::size_t>>> sequential_param_shapes(const Architecture& arch);
 
 template <class T>
 class Sequential : public Network<T> {

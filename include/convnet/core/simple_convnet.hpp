@@ -4,19 +4,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <string>
-#include <utility>
 #include <vector>
 
-#include "convnet/core/layers/affine.hpp"
-#include "convnet/core/layers/convolution.hpp"
-#include "convnet/core/layers/pooling.hpp"
-#include "convnet/core/layers/relu.hpp"
-#include "convnet/core/layers/softmax_with_loss.hpp"
+#include "convnet/core/architecture.hpp"
 #include "convnet/core/memory.hpp"
-#include "convnet/core/network.hpp"
 #include "convnet/core/random.hpp"
+#include "convnet/core/sequential.hpp"
 
 namespace convnet {
 
@@ -50,82 +43,36 @@ struct SimpleConvNetShape {
 SimpleConvNetShape simple_convnet_shape(const SimpleConvNetConfig& config);
 
 // Per-layer memory of the network (convnet/core/memory.hpp), from the shapes
-// alone: nothing is allocated, products saturate. float32: the buffers of
-// SimpleConvNet<float> (the fused Conv1-Relu1-Pool1 path when stride is 1;
-// set_fused(false) needs the im2col path's more), else of SimpleConvNet<double>.
-// Throws as simple_convnet_shape.
+// alone: nothing is allocated, products saturate. sequential_footprint of
+// the configuration's architecture. Throws as simple_convnet_shape.
 std::vector<LayerFootprint> simple_convnet_footprint(const SimpleConvNetConfig& config, bool float32 = true);
 
+// The configuration's architecture: Architecture::simple_convnet with its
+// fields. Throws as simple_convnet_shape (checked first, for its messages).
+Architecture simple_convnet_architecture(const SimpleConvNetConfig& config);
+
+// The notebook's SimpleConvNet(input_dim, conv_param, hidden_size,
+// output_size, weight_init_std): a builder of the Sequential network
+// conv - relu - pool - affine - relu - affine with the same layer and
+// parameter names (Conv1, Relu1, Pool1, Affine1, Relu2, Affine2; W1..b3) and
+// the same random draws in the same order (W1, W2, W3; biases zero).
+// Everything else is Sequential's: in float the first three layers run as one
+// ConvReluPool ("Conv1+Relu1+Pool1") unless fuse is false.
 template <class T>
-class SimpleConvNet : public Network<T> {
+class SimpleConvNet : public Sequential<T> {
  public:
-  // Weights: weight_init_std * randn(...) drawn from `rng` in the notebook's
-  // order W1, W2, W3 (biases zero). Throws convnet::Error on an impossible
-  // configuration (e.g. a filter larger than the padded input).
-  explicit SimpleConvNet(const SimpleConvNetConfig& config, RandomState& rng);
+  // Throws convnet::Error on an impossible configuration (e.g. a filter
+  // larger than the padded input).
+  SimpleConvNet(const SimpleConvNetConfig& config, RandomState& rng, bool fuse = true);
   // Same, drawing from a fresh RandomState(config.seed).
-  explicit SimpleConvNet(const SimpleConvNetConfig& config = {});
-  SimpleConvNet(std::array<std::size_t, 3> input_dim, ConvParam conv_param = {},
-                std::size_t hidden_size = 100, std::size_t output_size = 10,
-                double weight_init_std = 0.01, std::uint32_t seed = 0);
+  explicit SimpleConvNet(const SimpleConvNetConfig& config = {}, bool fuse = true);
+  SimpleConvNet(std::array<std::size_t, 3> input_dim, ConvParam conv_param = {}, std::size_t hidden_size = 100,
+                std::size_t output_size = 10, double weight_init_std = 0.01, std::uint32_t seed = 0);
 
-  SimpleConvNet(const SimpleConvNet&) = delete;
-  SimpleConvNet& operator=(const SimpleConvNet&) = delete;
-
-  // Scores (N, output_size) before softmax. Mode::Eval may take a fused
-  // path that caches nothing for backward.
-  const Tensor<T>& predict(const Tensor<T>& x, Mode mode = Mode::Train) override;
-  // mode Eval: no backward will follow (e.g. the loss logged after update).
-  T loss(const Tensor<T>& x, const std::vector<std::int32_t>& t, Mode mode = Mode::Train) override;
-  T loss(const Tensor<T>& x, const Tensor<T>& t_one_hot) override;
-  // accuracy() and count_correct() come from Network<T>.
-  // Forward + backward; returns the gradients named W1..b3 (owned by the layers).
-  const NamedTensors<T>& gradient(const Tensor<T>& x, const std::vector<std::int32_t>& t) override;
-  const NamedTensors<T>& gradient(const Tensor<T>& x, const Tensor<T>& t_one_hot) override;
-
-  // The parameters W1 b1 W2 b2 W3 b3 (the notebook's network.params).
-  const NamedTensors<T>& params() const override { return params_; }
-  const NamedTensors<T>& grads() const override { return grads_; }
-  // The layers, in order, by the notebook's names.
-  const std::vector<std::pair<std::string, Layer<T>*>>& layers() const { return layers_; }
-  Layer<T>& layer(const std::string& name) const;
   const SimpleConvNetConfig& config() const { return config_; }
-  T last_loss() const override { return last_layer_.loss(); }
-  // Its description: Architecture::simple_convnet with this configuration.
-  Architecture architecture() const override;
-
-  // float, stride 1: gradient() runs Conv1 -> Relu1 -> Pool1 as one fused
-  // direct kernel (forward and backward), tested against the layers; those
-  // three layers' own caches are then not filled. Off: layer by layer.
-  void set_fused(bool on) { fused_ = on; }
-  bool fused() const;
-
-  Convolution<T>& conv1() { return *conv1_; }
-  Pooling<T>& pool1() { return *pool1_; }
-  Affine<T>& affine1() { return *affine1_; }
-  Affine<T>& affine2() { return *affine2_; }
 
  private:
-  void build_(RandomState& rng);
-  void check_input_(const Tensor<T>& x) const;
-  // float, stride 1: pads x into xpad_ and runs Conv1+Relu1+Pool1 directly
-  // into pooled_ (and the window argmax into arg8_ when asked).
-  void direct_conv_relu_pool_(const Tensor<T>& x, bool keep_argmax);
-  const NamedTensors<T>& backward_();
   SimpleConvNetConfig config_;
-  std::unique_ptr<Convolution<T>> conv1_;
-  std::unique_ptr<Relu<T>> relu1_;
-  std::unique_ptr<Pooling<T>> pool1_;
-  std::unique_ptr<Affine<T>> affine1_;
-  std::unique_ptr<Relu<T>> relu2_;
-  std::unique_ptr<Affine<T>> affine2_;
-  SoftmaxWithLoss<T> last_layer_;
-  std::vector<std::pair<std::string, Layer<T>*>> layers_;
-  NamedTensors<T> params_, grads_;
-  Tensor<T> pooled_;   // the fused paths' Pool1 output
-  Tensor<T> xpad_;     // the fused training path's zero-padded input
-  std::vector<std::uint8_t> arg8_;  // its window argmax (0..3)
-  bool fused_ = true;
 };
 
 }  // namespace convnet

@@ -5,10 +5,14 @@
 // atomically.
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "convnet/io/npz.hpp"
 #include "convnet/core/optimizer.hpp"
-#include "convnet/core/simple_convnet.hpp"
+#include "convnet/core/architecture.hpp"
+#include "convnet/core/network.hpp"
 #include "convnet/train/trainer.hpp"
 
 namespace convnet {
@@ -30,31 +34,48 @@ DataFingerprint data_fingerprint(const Dataset& train, const Dataset& test, cons
 // "data/mnist (train crc32 1a2b3c4d, 5000 images; test crc32 ..., 1000 images)"
 std::string describe(const DataFingerprint& f);
 
-// The options that define a run; a resume must not contradict them.
+// The options that define a run: the one struct from the command line to
+// the trainer and the checkpoint, which stores it as JSON (the array
+// "options"). Fields are named as the command-line options without their
+// dashes (batch_size is --batch-size); the network is stored beside it (the
+// array "architecture"). A resume compares the two generically (json_fields).
 struct RunOptions {
-  SimpleConvNetConfig config;
   std::string optimizer = "adam";
   double lr = 0;  // 0: the optimizer's default
+  std::uint32_t seed = 0;
   std::size_t batch_size = 100, iters = 1000, eval_interval = 10;
   std::size_t train_size = 5000, test_size = 1000;  // 0 = all
-  bool float64 = false;                             // --numpy-compatible
+  bool numpy_compatible = false;                    // float64
   std::size_t print_interval = 100;                 // not part of the results; restored on resume
   DataFingerprint data;                             // filled by the run from the data it loaded
+
+  // The trainer's part.
+  TrainOptions train_options() const;
+  std::string to_json() const;
+  // Throws convnet::Error naming `source` and the field on a bad document.
+  static RunOptions from_json(std::string_view text, const std::string& source);
 };
 
+// Every scalar of a JSON document as (path, value) pairs in document order:
+// {"batch_size": 100, "layers": [{"filters": 30}]} gives ("batch_size",
+// "100"), ("layers[0].filters", "30"). What --resume compares.
+std::vector<std::pair<std::string, std::string>> json_fields(std::string_view json_text);
+
 template <class T>
-void save_checkpoint(const std::string& path, const RunOptions& run, const SimpleConvNet<T>& net,
-                     Optimizer<T>& optimizer, const Trainer<T>& trainer);
+void save_checkpoint(const std::string& path, const RunOptions& run, const Network<T>& net, Optimizer<T>& optimizer,
+                     const Trainer<T>& trainer);
 
 // Reads a checkpoint; refuses a file that is not one ("x.npz: not a convnet
-// checkpoint (no array convnet_checkpoint)").
+// checkpoint (no array convnet_checkpoint)"). Version 1 (before the options
+// and architecture were stored as JSON) is still read.
 NpzArchive read_checkpoint(const std::string& path);
 RunOptions checkpoint_options(const NpzArchive& a, const std::string& path);
+Architecture checkpoint_architecture(const NpzArchive& a, const std::string& path);
 // Puts the network's parameters, the optimizer's state and the trainer's
 // state back; every array's name, dtype and shape is checked, and the
 // parameters and optimizer state must be finite.
 template <class T>
-void restore_checkpoint(const NpzArchive& a, const std::string& path, SimpleConvNet<T>& net,
-                        Optimizer<T>& optimizer, Trainer<T>& trainer);
+void restore_checkpoint(const NpzArchive& a, const std::string& path, Network<T>& net, Optimizer<T>& optimizer,
+                        Trainer<T>& trainer);
 
 }  // namespace convnet

@@ -10,7 +10,8 @@
 #include "convnet/io/mnist.hpp"
 #include "convnet/core/optimizer.hpp"
 #include "convnet/core/random.hpp"
-#include "convnet/core/simple_convnet.hpp"
+#include "convnet/core/network.hpp"
+#include "convnet/train/evaluate.hpp"
 
 namespace convnet {
 
@@ -45,7 +46,7 @@ template <class T>
 class Trainer {
  public:
   // `rng` draws the minibatches (np.random.choice); it must outlive the trainer.
-  Trainer(SimpleConvNet<T>& net, Optimizer<T>& optimizer, const Dataset& train, const Dataset& test,
+  Trainer(Network<T>& net, Optimizer<T>& optimizer, const Dataset& train, const Dataset& test,
           TrainOptions options, RandomState& rng);
 
   // One iteration; returns the loss logged for it (computed after the update,
@@ -53,6 +54,8 @@ class Trainer {
   double step();
   // Accuracy of the network on a whole data set, in batches (accuracy()).
   double accuracy(const Dataset& d);
+  // The network trained.
+  Network<T>& network() { return net_; }
   EvalRecord evaluate();
 
   // Runs until options.iters; on_eval after every evaluation, then on_step
@@ -73,7 +76,7 @@ class Trainer {
   double eval_seconds() const { return eval_seconds_; }
 
  private:
-  SimpleConvNet<T>& net_;
+  Network<T>& net_;
   Optimizer<T>& optimizer_;
   const Dataset& train_;
   const Dataset& test_;
@@ -85,8 +88,9 @@ class Trainer {
   std::vector<double> losses_;
   std::vector<EvalRecord> evals_;
   std::vector<std::size_t> batch_mask_;
-  Tensor<T> x_batch_, x_eval_;
-  std::vector<std::int32_t> d_batch_, d_eval_;
+  Tensor<T> x_batch_;
+  std::vector<std::int32_t> d_batch_;
+  Evaluator<T> evaluator_;
 };
 
 }  // namespace convnet

@@ -1,0 +1,35 @@
+#pragma once
+// The one batched evaluation path over a data set (notebook In [9]
+// accuracy(), batch_size=100): the trainer's accuracies, `convnet eval`'s
+// accuracy and confusion matrix. Each batch is converted from the uint8
+// data as it is drawn and goes through network.predict(x, Mode::Eval).
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "convnet/core/network.hpp"
+#include "convnet/io/mnist.hpp"
+
+namespace convnet {
+
+template <class T>
+class Evaluator {
+ public:
+  // normalize: pixels / 255 as load_mnist(normalize=True).
+  explicit Evaluator(std::size_t batch_size = 100, bool normalize = true);
+
+  // How many images of d the network classifies correctly; the last partial
+  // batch counts too. When `predicted` is given it receives the class of
+  // every image, in order. Allocates nothing once its buffers have grown.
+  std::size_t count_correct(Network<T>& net, const Dataset& d, std::vector<std::int32_t>* predicted = nullptr);
+  // count_correct / d.count (0 for an empty set).
+  double accuracy(Network<T>& net, const Dataset& d);
+
+ private:
+  std::size_t batch_size_;
+  bool normalize_;
+  Tensor<T> x_;
+  std::vector<std::int32_t> t_;
+};
+
+}  // namespace convnet
