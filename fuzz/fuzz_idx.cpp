@@ -14,8 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Both readers on every input: each refuses the other's magic at once.
   try {
     const convnet::Dataset d = convnet::read_idx_images(path);
-    FUZZ_CHECK(d.count > 0 && d.rows > 0 && d.cols > 0);
-    FUZZ_CHECK(d.images.size() == d.count * d.rows * d.cols);
+    FUZZ_CHECK(d.count > 0 && d.channels > 0 && d.rows > 0 && d.cols > 0);
+    FUZZ_CHECK(d.images.size() == d.count * d.channels * d.rows * d.cols);
   } catch (const convnet::Error&) {
   }
   try {

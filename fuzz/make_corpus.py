@@ -52,6 +52,15 @@ out("idx", "images-huge-header", idx(0x803, (60000, 28, 28), pix))
 out("idx", "images-huge-header.gz", gz(idx(0x803, (60000, 28, 28), pix)))
 out("idx", "labels-wrong-magic", idx(0x802, (3,), bytes([7, 2, 1])))
 out("idx", "header-only", struct.pack(">I", 0x803))
+# 4 dims (N x C x H x W); pixels from a formula, not rng, so the npz seeds below stay as they were.
+pix4 = bytes((i * 37 + 11) % 256 for i in range(2 * 3 * 5 * 4))
+images4 = idx(0x804, (2, 3, 5, 4), pix4)
+out("idx", "images-2x3x5x4", images4)
+out("idx", "images-2x3x5x4.gz", gz(images4))
+out("idx", "images-4d-truncated", images4[:-5])
+out("idx", "images-4d-zero-channels", idx(0x804, (2, 0, 5, 4), b""))
+out("idx", "images-4d-huge-header", idx(0x804, (0x7FFFFFFF, 65536, 65536, 65536), pix4))
+out("idx", "images-5-dims", idx(0x805, (2, 3, 5, 4, 1), pix4))
 
 # ---- npz -------------------------------------------------------------------
 arrays = {

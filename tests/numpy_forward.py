@@ -12,9 +12,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 
-def read_idx(path, offset):
+def read_idx(path):
+    """The data of a raw ubyte IDX file: after the magic 0x000008DD and DD sizes."""
     with open(path, "rb") as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+        raw = f.read()
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * raw[3])
 
 
 def main():
@@ -22,8 +24,8 @@ def main():
     p = np.load(model)
     C, H, W = (int(v) for v in p["input_dim"])
     FN, FS, pad, stride = (int(v) for v in p["conv_param"])
-    x = read_idx(f"{data}/t10k-images-idx3-ubyte", 16).reshape(-1, C, H, W)[:n]
-    t = read_idx(f"{data}/t10k-labels-idx1-ubyte", 8)[:n].astype(np.int64)
+    x = read_idx(f"{data}/t10k-images-idx3-ubyte").reshape(-1, C, H, W)[:n]  # 3 or 4 dims
+    t = read_idx(f"{data}/t10k-labels-idx1-ubyte")[:n].astype(np.int64)
     x = x.astype(np.float32) / np.float32(255.0)
     x = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
     win = sliding_window_view(x, (FS, FS), axis=(2, 3))[:, :, ::stride, ::stride]  # N,C,OH,OW,FS,FS

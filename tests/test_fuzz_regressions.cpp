@@ -64,6 +64,21 @@ TEST(FuzzSeedsIdx, ValidImagesRawGzipAndTwoGzipMembers) {
   }
 }
 
+TEST(FuzzSeedsIdx, ValidFourDimImagesRawAndGzip) {
+  // make_corpus.py: 2 images of 3x5x4, data byte i = (37 i + 11) mod 256.
+  std::vector<std::uint8_t> expected(2 * 3 * 5 * 4);
+  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = std::uint8_t((i * 37 + 11) % 256);
+  for (const char* name : {"images-2x3x5x4", "images-2x3x5x4.gz"}) {
+    SCOPED_TRACE(name);
+    const Dataset d = read_idx_images(seed("idx", name));
+    EXPECT_EQ(d.count, 2u);
+    EXPECT_EQ(d.channels, 3u);
+    EXPECT_EQ(d.rows, 5u);
+    EXPECT_EQ(d.cols, 4u);
+    EXPECT_EQ(d.images, expected);
+  }
+}
+
 TEST(FuzzSeedsIdx, ValidLabelsRawAndGzip) {
   for (const char* name : {"labels-3", "labels-3.gz"})
     EXPECT_EQ(read_idx_labels(seed("idx", name)), (std::vector<std::uint8_t>{7, 2, 1})) << name;
@@ -72,7 +87,8 @@ TEST(FuzzSeedsIdx, ValidLabelsRawAndGzip) {
 TEST(FuzzSeedsIdx, NearValidImagesGiveErrorNamingTheFile) {
   for (const char* name : {"images-truncated", "images-too-long", "images-truncated.gz",
                            "images-too-long.gz", "images-zero-count", "images-huge-header",
-                           "images-huge-header.gz", "header-only", "labels-3"}) {
+                           "images-huge-header.gz", "header-only", "labels-3", "images-4d-truncated",
+                           "images-4d-zero-channels", "images-4d-huge-header", "images-5-dims"}) {
     SCOPED_TRACE(name);
     const std::string p = seed("idx", name);
     expect_error_naming(p, [&] { read_idx_images(p); });
@@ -80,7 +96,7 @@ TEST(FuzzSeedsIdx, NearValidImagesGiveErrorNamingTheFile) {
 }
 
 TEST(FuzzSeedsIdx, NearValidLabelsGiveErrorNamingTheFile) {
-  for (const char* name : {"labels-wrong-magic", "images-3x5x4", "header-only"}) {
+  for (const char* name : {"labels-wrong-magic", "images-3x5x4", "images-2x3x5x4", "header-only"}) {
     SCOPED_TRACE(name);
     const std::string p = seed("idx", name);
     expect_error_naming(p, [&] { read_idx_labels(p); });

@@ -1,7 +1,8 @@
 // IDX reading (raw or gzip through zlib) and minibatch drawing.
 // File format: http://yann.lecun.com/exdb/mnist/ — a big-endian header
 // (magic 0x000008DD: ubyte data, DD dims; then one uint32 per dim), then the
-// bytes in row-major order.
+// bytes in row-major order. Images have 3 dims (count, rows, cols: one
+// channel, as MNIST) or 4 (count, channels, rows, cols: N x C x H x W).
 #include "convnet/io/mnist.hpp"
 
 #include <zlib.h>
@@ -10,6 +11,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <system_error>
@@ -21,10 +23,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::uint32_t kImagesMagic = 0x00000803;  // ubyte, 3 dims
-constexpr std::uint32_t kLabelsMagic = 0x00000801;  // ubyte, 1 dim
-// IDX sizes are signed 32-bit; a side over 65536 or a set over 16 GiB is
-// not an image set but a corrupt header, refused before any allocation.
+constexpr std::uint32_t kImagesMagic = 0x00000803;   // ubyte, 3 dims: count, rows, cols
+constexpr std::uint32_t kImages4Magic = 0x00000804;  // ubyte, 4 dims: count, channels, rows, cols
+constexpr std::uint32_t kLabelsMagic = 0x00000801;   // ubyte, 1 dim
+// IDX sizes are signed 32-bit; a side (or a channel count) over 65536 or a
+// set over 16 GiB is not an image set but a corrupt header, refused before
+// any allocation.
 constexpr std::uint64_t kMaxCount = 0x7FFFFFFF;
 constexpr std::uint64_t kMaxSide = 65536;
 constexpr std::uint64_t kMaxBytes = std::uint64_t{1} << 34;
@@ -119,28 +123,38 @@ class ByteSource {
   gzFile gz_ = nullptr;
 };
 
-// Reads a ubyte IDX file with `ndims` dims and the given magic; returns the
-// dims in `dims` and the data bytes. `what` names the items ("images").
-std::vector<std::uint8_t> read_idx(const std::string& path, std::uint32_t magic, std::size_t ndims,
+// Reads a ubyte IDX file whose magic is one of `magics` (0x000008DD: DD
+// dims, at most 4); returns the dims in `dims` and the data bytes.
+std::vector<std::uint8_t> read_idx(const std::string& path, std::initializer_list<std::uint32_t> magics,
                                    std::vector<std::uint64_t>& dims) {
   ByteSource src(path);
-  const std::size_t header_bytes = 4 + 4 * ndims;
-  std::array<std::uint8_t, 16> header{};
-  const std::size_t got = src.read(header.data(), header_bytes);
+  std::array<std::uint8_t, 4 + 4 * 4> header{};
+  // Until the magic is read, the header expected is the first magic's.
+  std::size_t header_bytes = 4 + 4 * (*magics.begin() & 0xFF);
+  std::size_t got = src.read(header.data(), 4);
   if (got < 4)
-    throw Error(path + ": expected an IDX header of " + std::to_string(header_bytes) +
-                " bytes, found " + std::to_string(src.gzip() ? got : src.file_size()) + " bytes");
+    throw Error(path + ": expected an IDX header of " + std::to_string(header_bytes) + " bytes, found " +
+                std::to_string(src.gzip() ? got : src.file_size()) + " bytes");
   const std::uint32_t found_magic = be32(header.data());
-  if (found_magic != magic)
-    throw Error(path + ": expected IDX magic " + hex32(magic) + " (unsigned bytes, " +
-                std::to_string(ndims) + " dims), found " + hex32(found_magic));
+  if (std::find(magics.begin(), magics.end(), found_magic) == magics.end()) {
+    std::string expected;
+    for (const std::uint32_t m : magics) {
+      if (!expected.empty()) expected += " or ";
+      const std::size_t n = m & 0xFF;
+      expected += hex32(m) + " (unsigned bytes, " + std::to_string(n) + (n == 1 ? " dim)" : " dims)");
+    }
+    throw Error(path + ": expected IDX magic " + expected + ", found " + hex32(found_magic));
+  }
+  const std::size_t ndims = found_magic & 0xFF;
+  header_bytes = 4 + 4 * ndims;
+  got += src.read(header.data() + 4, header_bytes - 4);
   if (got < header_bytes)
     throw Error(path + ": expected an IDX header of " + std::to_string(header_bytes) +
                 " bytes, found " + std::to_string(src.gzip() ? got : src.file_size()) + " bytes");
 
   dims.assign(ndims, 0);
   for (std::size_t i = 0; i < ndims; ++i) dims[i] = be32(header.data() + 4 + 4 * i);
-  std::string desc;  // "60000x28x28" or "60000 labels"
+  std::string desc;  // "60000x28x28", "50000x3x32x32" or "60000 labels"
   for (std::size_t i = 0; i < ndims; ++i) {
     if (i) desc += 'x';
     desc += std::to_string(dims[i]);
@@ -150,16 +164,19 @@ std::vector<std::uint8_t> read_idx(const std::string& path, std::uint32_t magic,
   if (dims[0] == 0 || dims[0] > kMaxCount)
     throw Error(path + ": expected 1 to " + std::to_string(kMaxCount) + " items, found " +
                 std::to_string(dims[0]) + " (header " + desc + ")");
-  std::uint64_t payload = dims[0];
   for (std::size_t i = 1; i < ndims; ++i) {
-    if (dims[i] == 0 || dims[i] > kMaxSide)
-      throw Error(path + ": expected image sides of 1 to " + std::to_string(kMaxSide) +
-                  ", found " + desc);
-    payload *= dims[i];  // cannot overflow: < 2^31 * 2^16 * 2^16
+    if (dims[i] >= 1 && dims[i] <= kMaxSide) continue;
+    if (ndims == 4 && i == 1)
+      throw Error(path + ": expected 1 to " + std::to_string(kMaxSide) + " channels, found " + desc);
+    throw Error(path + ": expected image sides of 1 to " + std::to_string(kMaxSide) + ", found " + desc);
   }
-  if (payload > kMaxBytes)
+  // 4 dims can multiply past 2^64 (2^31 * 2^16 * 2^16 * 2^16): checked.
+  std::uint64_t payload = 1;
+  bool overflow = false;
+  for (const std::uint64_t d : dims) overflow = __builtin_mul_overflow(payload, d, &payload) || overflow;
+  if (overflow || payload > kMaxBytes)
     throw Error(path + ": expected at most " + std::to_string(kMaxBytes) + " bytes of data, found a header of " + desc +
-                " (" + std::to_string(payload) + " bytes)");
+                " (" + (overflow ? std::string("over 2^64") : std::to_string(payload)) + " bytes)");
   const std::uint64_t expected = header_bytes + payload;
   const std::string expect_msg =
       path + ": expected " + std::to_string(expected) + " bytes" + (src.gzip() ? " after gunzip" : "") +
@@ -194,20 +211,25 @@ template <class T>
 void shape_batch(const Dataset& d, std::size_t n, bool flatten, Tensor<T>& x) {
   // Compare before resizing: building the shape vector would allocate.
   const bool same = flatten ? (x.ndim() == 2 && x.shape(0) == n && x.shape(1) == d.image_size())
-                            : (x.ndim() == 4 && x.shape(0) == n && x.shape(1) == 1 &&
+                            : (x.ndim() == 4 && x.shape(0) == n && x.shape(1) == d.channels &&
                                x.shape(2) == d.rows && x.shape(3) == d.cols);
   if (same) return;
   if (flatten)
     x.resize({n, d.image_size()}, false);
   else
-    x.resize({n, 1, d.rows, d.cols}, false);
+    x.resize({n, d.channels, d.rows, d.cols}, false);
+}
+
+// "3x32x32", or "32x32" for one channel (MNIST's pictures).
+std::string image_shape(const Dataset& d) {
+  return (d.channels == 1 ? std::string() : std::to_string(d.channels) + "x") + std::to_string(d.rows) + "x" +
+         std::to_string(d.cols);
 }
 
 void check_dataset(const Dataset& d, const char* fn) {
   if (d.images.size() != d.count * d.image_size() || d.labels.size() != d.count)
-    throw Error(std::string(fn) + ": expected a Dataset of " + std::to_string(d.count) + "x" +
-                std::to_string(d.rows) + "x" + std::to_string(d.cols) + " pixels and " +
-                std::to_string(d.count) + " labels, found " + std::to_string(d.images.size()) +
+    throw Error(std::string(fn) + ": expected a Dataset of " + std::to_string(d.count) + "x" + image_shape(d) +
+                " pixels and " + std::to_string(d.count) + " labels, found " + std::to_string(d.images.size()) +
                 " pixels and " + std::to_string(d.labels.size()) + " labels");
 }
 
@@ -248,6 +270,7 @@ Dataset Dataset::head(std::size_t n) const {
   if (n == 0 || n >= count) return *this;
   Dataset out;
   out.count = n;
+  out.channels = channels;
   out.rows = rows;
   out.cols = cols;
   out.labels_path = labels_path;
@@ -272,16 +295,17 @@ void Dataset::check_labels(std::size_t classes, const std::string& name) const {
 Dataset read_idx_images(const std::string& path) {
   std::vector<std::uint64_t> dims;
   Dataset d;
-  d.images = read_idx(path, kImagesMagic, 3, dims);
+  d.images = read_idx(path, {kImagesMagic, kImages4Magic}, dims);
   d.count = static_cast<std::size_t>(dims[0]);
-  d.rows = static_cast<std::size_t>(dims[1]);
-  d.cols = static_cast<std::size_t>(dims[2]);
+  d.channels = dims.size() == 4 ? static_cast<std::size_t>(dims[1]) : 1;
+  d.rows = static_cast<std::size_t>(dims[dims.size() - 2]);
+  d.cols = static_cast<std::size_t>(dims[dims.size() - 1]);
   return d;
 }
 
 std::vector<std::uint8_t> read_idx_labels(const std::string& path) {
   std::vector<std::uint64_t> dims;
-  return read_idx(path, kLabelsMagic, 1, dims);
+  return read_idx(path, {kLabelsMagic}, dims);
 }
 
 Dataset read_idx_pair(const std::string& images_path, const std::string& labels_path) {
@@ -306,10 +330,16 @@ Mnist load_mnist(const std::string& dir, MnistOptions options) {
   m.train = read_idx_pair(find_file(p, "train-images-idx3-ubyte"), find_file(p, "train-labels-idx1-ubyte"));
   const std::string test_images = find_file(p, "t10k-images-idx3-ubyte");
   m.test = read_idx_pair(test_images, find_file(p, "t10k-labels-idx1-ubyte"));
-  if (m.test.rows != m.train.rows || m.test.cols != m.train.cols)
-    throw Error(test_images + ": expected " + std::to_string(m.train.rows) + "x" +
-                std::to_string(m.train.cols) + " images like the training set, found " +
-                std::to_string(m.test.rows) + "x" + std::to_string(m.test.cols));
+  if (m.test.channels != m.train.channels || m.test.rows != m.train.rows || m.test.cols != m.train.cols) {
+    // One channel on both sides: "28x28"; otherwise both as CxHxW.
+    const bool grey = m.train.channels == 1 && m.test.channels == 1;
+    auto shape = [&](const Dataset& d) {
+      return (grey ? std::string() : std::to_string(d.channels) + "x") + std::to_string(d.rows) + "x" +
+             std::to_string(d.cols);
+    };
+    throw Error(test_images + ": expected " + shape(m.train) + " images like the training set, found " +
+                shape(m.test));
+  }
   return m;
 }
 
