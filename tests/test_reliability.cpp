@@ -111,6 +111,10 @@ TEST(Reliability, ResumeRefusesContradictionsAndForeignFiles) {
   for (const Case& c : std::vector<Case>{
            {" --resume " + o + "/ck.npz --batch-size 50", "--batch-size 50 contradicts the checkpoint's 20"},
            {" --resume " + o + "/ck.npz --filters 8", "--filters 8 contradicts the checkpoint's 30"},
+           // Every contradicting option is named, in one message.
+           {" --resume " + o + "/ck.npz --batch-size 50 --optimizer sgd --seed 6",
+            "--batch-size 50 contradicts the checkpoint's 20; --optimizer sgd contradicts the checkpoint's adam; "
+            "--seed 6 contradicts the checkpoint's 5"},
            {" --resume " + o + "/ck.npz --iters 5", "past --iters 5"},
            {" --resume " + o + "/m.npz", "not a convnet checkpoint"},
            {" --resume " + o + "/junk.npz", "junk.npz"},

@@ -27,9 +27,9 @@ int run_eval(const EvalArgs& a) {
   const Dataset test = mnist.test.head(a.test_size);
   const Architecture arch = net->architecture();
   const auto& in = arch.input;
-  if (in[0] != 1 || in[1] != test.rows || in[2] != test.cols)
+  if (in[0] != test.channels || in[1] != test.rows || in[2] != test.cols)
     throw Error(a.model + ": the model takes input " + shape_str({in[0], in[1], in[2]}) + " but " + a.data +
-                " holds " + std::to_string(test.rows) + "x" + std::to_string(test.cols) + " images");
+                " holds images of " + shape_str({test.channels, test.rows, test.cols}));
   const std::size_t K = arch.classes();
   test.check_labels(K);  // labels 0..K-1 for the model's K outputs
   // The trainer's evaluation path, keeping every prediction.

@@ -190,7 +190,8 @@ void check_train_memory(const TrainArgs& a, const RunOptions& run, const Archite
                                             : "--net " + a.net;
   check_memory(estimate_memory(sequential_footprint(arch, sizeof(T) == 4), sizeof(T), use),
                "train: the network for " + net + ", --batch-size " + std::to_string(run.batch_size) + " on " +
-                   std::to_string(train.rows) + "x" + std::to_string(train.cols) + " images (" +
+                   (train.channels == 1 ? "" : std::to_string(train.channels) + "x") + std::to_string(train.rows) +
+                   "x" + std::to_string(train.cols) + " images (" +
                    (sizeof(T) == 4 ? "float32" : "float64") + ")");
 }
 
@@ -226,7 +227,7 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
     for (auto l : mnist.train.labels) seen[l] = true;
     while (classes < seen.size() && seen[classes]) ++classes;
   }
-  const std::array<std::size_t, 3> input{1, x_train.rows, x_train.cols};
+  const std::array<std::size_t, 3> input{x_train.channels, x_train.rows, x_train.cols};
   // A resume rebuilds the checkpoint's network; one given again must agree.
   Architecture arch = resume ? checkpoint_architecture(*resume, a.resume) : cli_architecture(a, cmd, input, classes);
   if (resume && network_given(cmd))

@@ -17,9 +17,9 @@ Trainer<T>::Trainer(Network<T>& net, Optimizer<T>& optimizer, const Dataset& tra
   const Architecture arch = net.architecture();
   const auto& in = arch.input;
   for (const Dataset* d : {&train_, &test_})
-    if (d->count && (in[0] != 1 || d->rows != in[1] || d->cols != in[2]))
-      throw Error("train: images are " + std::to_string(d->rows) + "x" + std::to_string(d->cols) +
-                  " but the network expects input_dim " + shape_str({in[0], in[1], in[2]}));
+    if (d->count && (d->channels != in[0] || d->rows != in[1] || d->cols != in[2]))
+      throw Error("train: images are " + shape_str({d->channels, d->rows, d->cols}) +
+                  " but the network takes input " + shape_str({in[0], in[1], in[2]}));
   const std::size_t classes = arch.classes();
   // Every label must pick one of the network's outputs.
   train_.check_labels(classes, "train: the training set");

@@ -1,0 +1,117 @@
+// The CLI with networks other than the notebook's (issue #11): --net FILE,
+// --dry-run, data of any C x H x W and class count, models and checkpoints
+// that carry their architecture so eval and --resume need not be told it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli_util.hpp"
+#include "convnet/convnet.hpp"
+#include "idx_util.hpp"
+
+using namespace convnet;
+using namespace convnet::test;
+namespace fs = std::filesystem;
+
+namespace {
+bool has(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+
+// Two conv layers (the second on 4 channels), pad, an affine head: 3x12x10 in, 5 classes.
+const char* kNet = R"({"input": [3, 12, 10], "layers": [
+  {"type": "conv", "filters": 4, "size": 3, "pad": 1},
+  {"type": "relu"},
+  {"type": "pool", "size": 2, "stride": 2},
+  {"type": "conv", "filters": 6, "size": 3, "stride": 2, "pad": 1},
+  {"type": "relu"},
+  {"type": "affine", "units": 5}]})";
+}  // namespace
+
+TEST(NetworksCli, ThreeChannelsFiveClassesTrainEvaluateAndResumeWithoutRestatingTheNetwork) {
+  const auto d = fresh_dir("net-rgb");
+  const std::string o = d.string();
+  write_idx_dataset(d / "data", 200, 50, 3, 12, 10, 5, 7);
+  std::ofstream(d / "net.json") << kNet;
+  const std::string data = " --data " + o + "/data --train-size 0 --test-size 0 --threads 1 -q --batch-size 20";
+
+  // --dry-run: the table, the data's shape at the input, nothing trained or written.
+  auto r = run_cli("train --data " + o + "/data --train-size 0 --test-size 0 --net " + o + "/net.json --dry-run --save " + o + "/none.npz");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "Input             (3, 12, 10)")) << r.out;
+  EXPECT_TRUE(has(r.out, "Conv2 (conv)      (6, 3, 3)")) << r.out;  // (6 + 2 - 3) / 2 + 1 = 3 and (5 + 2 - 3) / 2 + 1 = 3
+  EXPECT_TRUE(has(r.out, "Affine1 (affine)  (5,)")) << r.out;
+  EXPECT_FALSE(fs::exists(o + "/none.npz"));
+
+  // Train 30 iterations in one go, and 20 + a resume to 30 that names no network.
+  ASSERT_EQ(run_cli("train" + data + " --net " + o + "/net.json --iters 30 --save " + o + "/full.npz").status, 0);
+  ASSERT_EQ(run_cli("train" + data + " --net " + o + "/net.json --iters 20 --checkpoint " + o + "/ck.npz").status,
+            0);
+  r = run_cli("train --data " + o + "/data --threads 1 -q --iters 30 --resume " + o + "/ck.npz --save " + o +
+              "/resumed.npz");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const NpzArchive full = load_npz(o + "/full.npz"), resumed = load_npz(o + "/resumed.npz");
+  for (const char* name : {"W1", "b1", "W2", "b2", "W3", "b3"})
+    EXPECT_EQ(resumed.at(name).as<float>(), full.at(name).as<float>()) << name;  // bit for bit
+  EXPECT_EQ(full.at("W2").shape, (std::vector<std::size_t>{6, 4, 3, 3}));
+  EXPECT_EQ(full.at("W3").shape, (std::vector<std::size_t>{6 * 3 * 3, 5}));
+  EXPECT_EQ(full.count("conv_param"), 0u);  // not the notebook's network: no notebook fields
+
+  // eval rebuilds the network from the file: 5 classes, 50 images.
+  r = run_cli("eval --data " + o + "/data --model " + o + "/full.npz --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "\"images\": 50")) << r.out;
+  auto net = load_model<float>(o + "/full.npz");
+  EXPECT_EQ(net->architecture(), Architecture::from_json(kNet));
+
+  // The network given again must agree with the checkpoint's.
+  std::string other = kNet;
+  other.replace(other.find("\"filters\": 6"), 12, "\"filters\": 7");
+  std::ofstream(d / "other.json") << other;
+  r = run_cli("train --data " + o + "/data -q --iters 30 --resume " + o + "/ck.npz --net " + o + "/other.json");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(has(r.err, "layers[3].filters 7 (checkpoint: layers[3].filters 6)")) << r.err;
+}
+
+TEST(NetworksCli, TheSimpleNetworkTakesTheDatasShapeAndClasses) {
+  const auto d = fresh_dir("net-simple-rgb");
+  const std::string o = d.string();
+  write_idx_dataset(d / "data", 100, 20, 3, 16, 16, 4, 3);
+  auto r = run_cli("train --data " + o + "/data --test-size 0 --train-size 0 --dry-run --filters 5 --hidden 20");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "Input             (3, 16, 16)")) << r.out;
+  EXPECT_TRUE(has(r.out, "Conv1 (conv)      (5, 12, 12)")) << r.out;
+  EXPECT_TRUE(has(r.out, "Affine2 (affine)  (4,)")) << r.out;
+  r = run_cli("train --data " + o + "/data --train-size 0 --test-size 0 --iters 3 --threads 1 -q --filters 5 --hidden 20 "
+              "--save " + o + "/m.npz");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(load_npz(o + "/m.npz").at("W1").shape, (std::vector<std::size_t>{5, 3, 5, 5}));
+}
+
+TEST(NetworksCli, BadNetworksAreRefusedWithTheLayerAndTheProblem) {
+  const auto d = fresh_dir("net-bad");
+  const std::string o = d.string();
+  write_idx_dataset(d / "data", 30, 10, 1, 28, 28, 10, 1);
+  struct Case {
+    std::string json, expect;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"input": [1, 28, 28], "layers": [{"type": "conv", "filters": 4}, {"type": "affine", "units": 10}]})",
+            "net.json: layers[0] (conv): missing field \"size\""},
+           {R"({"input": [1, 28, 28], "layers": [{"type": "dense", "units": 10}]})", "net.json: layers[0]"},
+           {R"({"input": [1, 28, 28], "layers": [{"type": "pool", "size": 40, "stride": 1}, {"type": "affine", "units": 10}]})",
+            "its output would be empty"},
+           {R"({"input": [1, 28, 28], "layers": [{"type": "affine", "units": 10}, {"type": "conv", "filters": 1, "size": 1}]})",
+            "expects an image input"},
+           {R"({"input": [1, 28, 28], "layers": []})", "\"layers\" is empty"},
+           {R"({"input": [3, 28, 28], "layers": [{"type": "affine", "units": 10}]})",
+            "net.json: the network takes input (3, 28, 28), but the images of --data " + o + "/data are (1, 28, 28)"},
+           {"{\"input\": [1, 28", "net.json"}}) {
+    std::ofstream(d / "net.json") << c.json;
+    const auto r = run_cli("train --data " + o + "/data --train-size 0 --test-size 0 --iters 1 -q --net " + o +
+                           "/net.json --save " + o + "/m.npz");
+    EXPECT_EQ(r.status, 2) << c.json << "\n" << r.err;
+    EXPECT_TRUE(has(r.err, c.expect)) << c.json << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;  // one line
+    EXPECT_FALSE(fs::exists(o + "/m.npz"));
+  }
+}
