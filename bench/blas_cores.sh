@@ -18,7 +18,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$repo/build}
 CONVNET=${CONVNET:-$BUILD_DIR/convnet}
-die() { echo "blas_cores.sh: error: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$here/lib/common.sh"   # die
 
 rounds=3 threads=2 cores="Haswell Zen" unfixed=1 extra=()
 grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && cores="$cores SkylakeX"
@@ -52,15 +53,17 @@ for ((r = 1; r <= rounds; r++)); do
   done
 done
 
-/usr/bin/python3 - "$tmp" "$rounds" "${names[@]}" <<'PY'
+/usr/bin/python3 -B - "$here/lib" "$tmp" "$rounds" "${names[@]}" <<'PY'
 import json, statistics, sys
-tmp, rounds, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+sys.path.insert(0, sys.argv[1])
+from benchlib import blas_core
+tmp, rounds, names = sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 rows = []
 for i, name in enumerate(names):
     runs = [json.load(open(f"{tmp}/{i}-{r}.json")) for r in range(1, rounds + 1)]
     total = statistics.median(j["total_seconds"] for j in runs)
     train = statistics.median(j["train_seconds"] for j in runs)
-    core = runs[0]["blas"].split("(core ", 1)[-1].split(",", 1)[0]
+    core = blas_core(runs[0]["blas"])
     rows.append((name, core, total, train))
 best = min(r[2] for r in rows if r[0].startswith("forced") or r[0] == "detected")
 print(f"median of {rounds} alternated rounds; ratio = seconds / fastest core type's")

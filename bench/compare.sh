@@ -26,7 +26,8 @@ repo=$(cd "$here/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$repo/build}
 CONVNET=${CONVNET:-$BUILD_DIR/convnet}
 PY=/usr/bin/python3
-die() { echo "compare.sh: error: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$here/lib/common.sh"   # die, timed_run, cpu_model, FULL_MNIST_ARGS
 
 pairs=3 threads=$(nproc) full=0 scaling=0 all=()
 common=()
@@ -49,7 +50,7 @@ done
 [[ -x /usr/bin/time ]] || die "/usr/bin/time missing (apt-get install -y time)"
 has() { local o; for o in "${common[@]}"; do [[ $o == "$1" || $o == "$1="* ]] && return 0; done; return 1; }
 preset=(--data "$repo/data/mnist")
-((full)) && preset+=(--train-size 60000 --test-size 10000 --iters 600 --eval-interval 600)
+((full)) && preset+=("${FULL_MNIST_ARGS[@]}")
 # A preset only where COMMON ARGS do not say otherwise (convnet refuses an option twice).
 for ((i = 0; i < ${#preset[@]}; i += 2)); do
   has "${preset[i]}" || common+=("${preset[i]}" "${preset[i+1]}")
@@ -58,14 +59,7 @@ done
 if [[ -n ${RESULTS_DIR:-} ]]; then out=$RESULTS_DIR; mkdir -p "$out"; else out=$(mktemp -d); trap 'rm -rf "$out"' EXIT; fi
 
 # run NAME INDEX COMMAND...: one timed run -> $out/NAME-INDEX.json
-run() {
-  local name=$1 i=$2; shift 2
-  echo "+ [$name $i] $*" >&2
-  /usr/bin/time -v -o "$out/$name-$i.time" "$@" --timings "$out/$name-$i.timings" >/dev/null ||
-    { cat "$out/$name-$i.time" >&2; die "$name run $i failed"; }
-  $PY "$here/lib/benchlib.py" result --timings "$out/$name-$i.timings" --time-v "$out/$name-$i.time" \
-      --out "$out/$name-$i.json" --name "$name"
-}
+run() { timed_run "$out" "$@"; }
 ours=("$CONVNET" train -q --print-interval 0 "${common[@]}")
 read -r -a torch_args <<<"${TORCH_ARGS:-}"
 torch=("$PY" "$here/peers/pytorch_notebook.py" "${torch_args[@]}" "${common[@]}")
@@ -89,5 +83,5 @@ for ((i = 1; i <= pairs; i++)); do
 done
 
 [[ ${DRY_RUN:-0} == 1 ]] && exit 0
-echo "regime: ${common[*]}  threads: $threads  pairs: $pairs  cpu: $(lscpu | sed -n 's/^Model name: *//p')"
+echo "regime: ${common[*]}  threads: $threads  pairs: $pairs  cpu: $(cpu_model)"
 $PY "$here/lib/benchlib.py" compare --a "$a" "$out/$a"-*.json --b "$b" "$out/$b"-*.json "${all[@]}"

@@ -7,8 +7,12 @@
         print the regime report: seconds, images/s, peak RSS, FLOPs (with the formula), GFLOP/s
   benchlib.py compare --a NAME R1.json R2.json ... --b NAME R3.json ...
         medians of each figure per side and the ratio A/B
+  benchlib.py old-new --dir DIR --regimes notebook,full [--threshold 1.03] [--cpu TEXT --cores N]
+        bench/old_vs_new.sh's summary: per regime, medians of DIR/old-REGIME-*.json and
+        DIR/new-REGIME-*.json, the ratio new/old and PASS/FAIL against the threshold
 """
 import argparse
+import glob
 import json
 import re
 import resource
@@ -140,6 +144,14 @@ def flop_formula(f):
     ])
 
 
+def blas_core(blas):
+    """OpenBLAS's core type from the "blas" field of --timings:
+    '... (core Zen, detected by OpenBLAS)' -> 'Zen'."""
+    if '(core ' not in blas:
+        return '?'
+    return blas.split('(core ', 1)[1].split(',', 1)[0].rstrip(')')
+
+
 # ---- subcommands ------------------------------------------------------------------
 
 def cmd_result(a):
@@ -233,6 +245,56 @@ def cmd_compare(a):
                 print(f"  {name:10} " + '  '.join(f'{get(r):.2f}' for _, get, _ in FIGURES[1:]))
 
 
+def cmd_old_new(a):
+    regimes = [r for r in a.regimes.split(',') if r]
+    runs = {}
+    for regime in regimes:
+        for side in ('old', 'new'):
+            paths = sorted(glob.glob(f'{a.dir}/{side}-{regime}-*.json'),
+                           key=lambda p: int(p.rsplit('-', 1)[1].split('.')[0]))
+            if not paths:
+                fail(f'{a.dir}: no {side}-{regime}-*.json results')
+            runs[side, regime] = [load_json(p) for p in paths]
+    first_new = runs['new', regimes[0]][0]
+    core_new = blas_core(first_new.get('blas', ''))
+    core_old = blas_core(runs['old', regimes[0]][0].get('blas', ''))
+    cores = f'OpenBLAS core {core_new}' + (f' (old binary: {core_old})' if core_old != core_new else '')
+    rounds = len(runs['old', regimes[0]])
+    print(f"machine: {a.cpu or '?'}, {a.cores or '?'} cores, {cores}; threads {first_new.get('threads', '?')}")
+    print(f"medians of {rounds} round(s), old and new alternated (odd rounds old first, even rounds new first);")
+    print(f"compared: train+eval seconds of --timings (total_seconds); PASS when new/old <= {a.threshold:.2f}")
+    print()
+
+    def med(side, regime, key):
+        return statistics.median(r[key] for r in runs[side, regime])
+
+    def ratio(n, o):
+        return n / o if o else float('nan')
+
+    print(f"{'regime':10} {'old s':>8} {'new s':>8} {'new/old':>8}  {'result':6} "
+          f"{'old wall':>9} {'new wall':>9} {'new/old':>8}")
+    for regime in regimes:
+        o, n = med('old', regime, 'total_seconds'), med('new', regime, 'total_seconds')
+        ow, nw = med('old', regime, 'wall_seconds'), med('new', regime, 'wall_seconds')
+        q = ratio(n, o)
+        verdict = 'PASS' if q <= a.threshold else 'FAIL'
+        print(f'{regime:10} {o:8.2f} {n:8.2f} {q:8.3f}  {verdict:6} {ow:9.2f} {nw:9.2f} {ratio(nw, ow):8.3f}')
+    print()
+    print(f"{'regime':10} {'old train':>10} {'new train':>10} {'new/old':>8} {'old eval':>9} {'new eval':>9} {'new/old':>8}"
+          f"  {'old RSS':>8} {'new RSS':>8} (MiB)")
+    for regime in regimes:
+        ot, nt = med('old', regime, 'train_seconds'), med('new', regime, 'train_seconds')
+        oe, ne = med('old', regime, 'eval_seconds'), med('new', regime, 'eval_seconds')
+        orss, nrss = med('old', regime, 'peak_rss_kb') / 1024, med('new', regime, 'peak_rss_kb') / 1024
+        print(f'{regime:10} {ot:10.2f} {nt:10.2f} {ratio(nt, ot):8.3f} {oe:9.2f} {ne:9.2f} {ratio(ne, oe):8.3f}'
+              f'  {orss:8.1f} {nrss:8.1f}')
+    print()
+    print('every run, train+eval seconds, round by round:')
+    for regime in regimes:
+        for side in ('old', 'new'):
+            print(f"  {regime:10} {side}: " + ' '.join(f"{r['total_seconds']:.2f}" for r in runs[side, regime]))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     train_args = []
@@ -255,9 +317,16 @@ def main(argv=None):
     p.add_argument('--a', nargs='+', required=True, metavar=('NAME', 'RESULT'))
     p.add_argument('--b', nargs='+', required=True, metavar=('NAME', 'RESULT'))
     p.add_argument('--all', action='store_true', help='also list every run')
+    p = sub.add_parser('old-new')
+    p.add_argument('--dir', required=True)
+    p.add_argument('--regimes', required=True)
+    p.add_argument('--threshold', type=float, default=1.03)
+    p.add_argument('--cpu')
+    p.add_argument('--cores')
     a = ap.parse_args(argv)
     a.train_args = train_args
-    {'result': cmd_result, 'report': cmd_report, 'compare': cmd_compare}[a.cmd](a)
+    {'result': cmd_result, 'report': cmd_report, 'compare': cmd_compare,
+     'old-new': cmd_old_new}[a.cmd](a)
     return 0
 
 
