@@ -16,7 +16,7 @@ die() { echo "${0##*/}: error: $*" >&2; exit 2; }
 # 60000/10000 images, 600 iterations of 100 (one pass over the training set's size, drawn with
 # replacement), one evaluation of all 70000 images at the end.
 # shellcheck disable=SC2034  # used by the scripts that source this file
-FULL_MNIST_ARGS=(--train-size 60000 --test-size 10000 --iters 600 --eval-interval 600)
+FULL_MNIST_ARGS=(--train-size 60000 --test-size 10000 --iters 600 --eval-interval 600 --print-interval 600)
 
 timed_run() {
   local dir=$1 name=$2 i=$3; shift 3
