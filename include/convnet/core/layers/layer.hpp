@@ -56,6 +56,9 @@ class Layer {
   // Returns dx (owned by the layer); leaves parameter gradients in the layer.
   virtual const Tensor<T>& backward(const Tensor<T>& dout) = 0;
   virtual std::vector<ParamRef<T>> params() { return {}; }
+  // State that is not trained but saved with the model (BatchNormalization's
+  // running_mean, running_var): name within the layer -> tensor.
+  virtual std::vector<std::pair<std::string, Tensor<T>*>> buffers() { return {}; }
 };
 
 }  // namespace convnet
