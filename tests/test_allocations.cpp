@@ -160,3 +160,41 @@ TEST(Allocations, TheMemoryEstimateCoversWhatTrainingAllocates) {
   }
   set_num_threads(0);
 }
+
+// The book's Sigmoid, Dropout and BatchNormalization (both forms), chained:
+// a training forward + backward and an evaluation forward reuse every buffer
+// (the dropout mask included) after the first step, on 1 and 2 threads (the
+// input is large enough for the kernels' OpenMP loops).
+template <class T>
+void book_layers_step_allocates_nothing() {
+  RandomState rng(3);
+  Tensor<T> x({32, 16, 8, 8}), dout({32, 16, 8, 8}), gamma_c({16}), beta_c({16}), gamma({16 * 64}),
+      beta({16 * 64});
+  for (auto& v : x) v = T(rng.randn());
+  for (auto& v : dout) v = T(rng.randn());
+  gamma_c.fill(T(1));
+  gamma.fill(T(1));
+  BatchNormalization<T> bn_c(gamma_c, beta_c, 0.9, true), bn(gamma, beta);
+  Sigmoid<T> sig;
+  Dropout<T> drop(0.5, &rng);
+  auto step = [&] {
+    drop.forward(sig.forward(bn.forward(bn_c.forward(x, Mode::Train), Mode::Train)), Mode::Train);
+    bn_c.backward(bn.backward(sig.backward(drop.backward(dout))));
+    drop.forward(sig.forward(bn.forward(bn_c.forward(x, Mode::Eval), Mode::Eval)), Mode::Eval);
+  };
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    step();
+    step();
+    g_allocations = 0;
+    g_counting = true;
+    for (int i = 0; i < 3; ++i) step();
+    g_counting = false;
+    EXPECT_EQ(g_allocations.load(), 0) << threads << " threads";
+  }
+  set_num_threads(0);
+}
+TEST(Allocations, TheBookLayersAllocateNothingAfterTheFirstStep) {
+  book_layers_step_allocates_nothing<float>();
+  book_layers_step_allocates_nothing<double>();
+}

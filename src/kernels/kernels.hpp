@@ -179,3 +179,48 @@ void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size
                                      const float* pooled, const std::uint8_t* arg, const float* dpooled,
                                      float* dW, float* db);
 }  // namespace convnet::kernels
+
+namespace convnet::kernels {
+// The book's Sigmoid and Dropout (common/layers.py), elementwise over n values
+// (activation.cpp). The dropout mask is drawn by the layer (RandomState, one
+// thread, NumPy's order); these only apply it.
+// x, out (n): out = 1 / (1 + exp(-x)) — Sigmoid.forward.
+template <class T>
+void sigmoid_forward(std::size_t n, const T* x, T* out);
+// out, dout, dx (n): dx = dout * (1.0 - out) * out — Sigmoid.backward.
+template <class T>
+void sigmoid_backward(std::size_t n, const T* out, const T* dout, T* dx);
+// x, out (n), mask (n) of 0/1: out = x * mask — Dropout.forward (train) and,
+// with dout for x, Dropout.backward.
+template <class T>
+void dropout_apply(std::size_t n, const T* x, const std::uint8_t* mask, T* out);
+// x, out (n): out = x * scale, scale = 1.0 - dropout_ratio — Dropout.forward (eval).
+template <class T>
+void scale_copy(std::size_t n, T scale, const T* x, T* out);
+
+// The book's BatchNormalization (common/layers.py), normalization.cpp. The
+// input is seen as (N, C, P): statistics for each c over the N*P values
+// x[n, c, p]. The book's form (every value of a row is a feature) is
+// (N, D, 1); PyTorch's BatchNorm2d (per channel) is (N, C, H*W). Sums run
+// over n, then p, for each c, whatever the thread count.
+// x, xc, xn, out (N, C, P); gamma, beta, running_mean, running_var, std_dev (C):
+// mu = mean(x), xc = x - mu, var = mean(xc**2), std = sqrt(var + eps),
+// xn = xc / std, out = gamma * xn + beta; running_* = momentum * running_* +
+// one_m_momentum * (mu, var).
+template <class T>
+void batchnorm_forward_train(std::size_t N, std::size_t C, std::size_t P, const T* x, const T* gamma,
+                             const T* beta, T eps, T momentum, T one_m_momentum, T* running_mean,
+                             T* running_var, T* xc, T* xn, T* std_dev, T* out);
+// out = gamma * ((x - running_mean) / sqrt(running_var + eps)) + beta.
+template <class T>
+void batchnorm_forward_eval(std::size_t N, std::size_t C, std::size_t P, const T* x, const T* gamma,
+                            const T* beta, T eps, const T* running_mean, const T* running_var, T* out);
+// The book's __backward with batch_size = N*P: dbeta = sum(dout),
+// dgamma = sum(xn * dout), dxn = gamma * dout, dxc = dxn / std,
+// dstd = -sum((dxn * xc) / (std * std)), dvar = 0.5 * dstd / std,
+// dxc += (2.0 / batch_size) * xc * dvar, dmu = sum(dxc), dx = dxc - dmu / batch_size.
+// dout, xc, xn, dx (N, C, P); gamma, std_dev (the book's std), dgamma, dbeta (C).
+template <class T>
+void batchnorm_backward(std::size_t N, std::size_t C, std::size_t P, const T* dout, const T* gamma,
+                        const T* xc, const T* xn, const T* std_dev, T* dgamma, T* dbeta, T* dx);
+}  // namespace convnet::kernels
