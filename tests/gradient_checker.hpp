@@ -25,13 +25,14 @@ struct GradCheckResult {
 // analytic: d f / d x, computed by the code under test at the unperturbed x.
 // kink(i): true when point i lies within h of a non-differentiable point
 // (ReLU at 0, a max-pooling tie) — such points are skipped, as Caffe does.
-// Relative error as Caffe: |a - n| / max(|a|, |n|, floor).
+// Relative error as Caffe: |a - n| / max(|a|, |n|, floor). stride > 1
+// checks every stride-th element only (large tensors).
 inline GradCheckResult check_gradient(Tensor<double>& x, const Tensor<double>& analytic,
                                       const std::function<double()>& f,
                                       const std::function<bool(std::size_t)>& kink = nullptr,
-                                      double h = 1e-5, double floor = 1.0) {
+                                      double h = 1e-5, double floor = 1.0, std::size_t stride = 1) {
   GradCheckResult r;
-  for (std::size_t i = 0; i < x.size(); ++i) {
+  for (std::size_t i = 0; i < x.size(); i += stride) {
     if (kink && kink(i)) {
       ++r.skipped;
       continue;

@@ -106,12 +106,13 @@ TEST(Architecture, BadDocumentsNameTheLayerAndTheProblem) {
       {R"({"input": [1, 28, 28], "layers": [{"type": "affine", "units": 3}], "seed": 1})",
        "net.json: unknown field \"seed\" (expected \"input\", \"layers\", \"weight_init_std\")"},
       {R"({"input": [1, 28, 28], "layers": [{"type": "affine", "units": 3}], "weight_init_std": "0.01"})",
-       "net.json: \"weight_init_std\" must be a number, got a string (\"0.01\")"},
+       "net.json: \"weight_init_std\" must be a number, \"he\" (or \"relu\") or \"xavier\" (or \"sigmoid\"), got a "
+       "string (\"0.01\")"},
       {R"({"input": [1, 28, 28], "layers": [{"type": "affine", "units": 3}], "weight_init_std": -1})",
-       "net.json: \"weight_init_std\" must be a finite number >= 0, got -1"},
+       "net.json: \"weight_init_std\" must be a finite number >= 0 (or \"he\", \"xavier\"), got -1"},
       // unknown type, missing type
       {with_layers(conv + R"(, {"type": "dense", "units": 3})"),
-       "net.json: layers[1]: unknown type \"dense\" (expected \"conv\", \"relu\", \"pool\" or \"affine\")"},
+       "net.json: layers[1]: unknown type \"dense\" (expected \"conv\", \"relu\", \"pool\", \"affine\", \"sigmoid\", \"dropout\" or \"batchnorm\")"},
       {with_layers(R"({"units": 3})"), "net.json: layers[0]: missing field \"type\""},
       {with_layers(R"({"type": 3})"), "net.json: layers[0]: \"type\" must be a string, got a number (3)"},
       {with_layers(R"("relu")"), "net.json: layers[0]: expected an object {\"type\": ...}, got a string (\"relu\")"},

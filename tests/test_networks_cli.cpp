@@ -3,6 +3,8 @@
 // that carry their architecture so eval and --resume need not be told it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -114,4 +116,61 @@ TEST(NetworksCli, BadNetworksAreRefusedWithTheLayerAndTheProblem) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;  // one line
     EXPECT_FALSE(fs::exists(o + "/m.npz"));
   }
+}
+
+TEST(NetworksCli, TheBooksDeepConvNetIsBuiltInAndEpochsSetTheLength) {
+  const auto d = fresh_dir("net-deep");
+  const std::string o = d.string();
+  write_idx_dataset(d / "data", 60, 20, 1, 28, 28, 10, 2);
+  const std::string data = " --data " + o + "/data --train-size 0 --test-size 0";
+  auto r = run_cli("train" + data + " --net deep --dry-run");
+  ASSERT_EQ(r.status, 0) << r.err;
+  // One row: name, output shape (columns padded to the widest name).
+  auto row = [&](const std::string& name, const std::string& shape) {
+    const auto at = r.out.find(name + " ");
+    if (at == std::string::npos) return false;
+    const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+    return line.find("  " + shape + " ") != std::string::npos;
+  };
+  EXPECT_TRUE(row("Conv4 (conv)", "(32, 16, 16)")) << r.out;  // pad 2, as the book
+  EXPECT_TRUE(row("Affine1 (affine)", "(50,)")) << r.out;
+  EXPECT_TRUE(row("Dropout2 (dropout)", "(10,)")) << r.out;
+  // 160 + 2320 + 4640 + 9248 + 18496 + 36928 + 51250 + 510, counted by hand from the book's shapes
+  EXPECT_TRUE(has(r.out, "Total params: 123,552")) << r.out;
+  r = run_cli("train" + data + " --net deep --filters 8");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(has(r.err, "--filters sizes --net simple; the network of --net deep is set by the book")) << r.err;
+  // --epochs: 60 images / batch 20 = 3 iterations an epoch.
+  r = run_cli("train" + data + " --net deep --epochs 2 --batch-size 20 --eval-interval 3 --threads 1 -q --losses " + o +
+              "/losses.txt --save " + o + "/deep.npz");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string losses = slurp(o + "/losses.txt");
+  EXPECT_EQ(std::count(losses.begin(), losses.end(), '\n'), 6) << losses;
+  EXPECT_EQ(load_npz(o + "/deep.npz").at("W8").shape, (std::vector<std::size_t>{50, 10}));
+  r = run_cli("train" + data + " --epochs 2 --iters 5");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(has(r.err, "--epochs 2 and --iters 5 both set the length of the run")) << r.err;
+}
+
+TEST(NetworksCli, BatchNormRunningStatisticsAreSavedAndUsedByEval) {
+  const auto d = fresh_dir("net-bn");
+  const std::string o = d.string();
+  write_idx_dataset(d / "data", 80, 20, 1, 8, 8, 3, 4);
+  std::ofstream(d / "bn.json") << R"({"input": [1, 8, 8], "weight_init_std": "he", "layers": [
+    {"type": "conv", "filters": 4, "size": 3}, {"type": "batchnorm", "per_channel": true}, {"type": "relu"},
+    {"type": "affine", "units": 10}, {"type": "batchnorm"}, {"type": "relu"}, {"type": "affine", "units": 3}]})";
+  auto r = run_cli("train --data " + o + "/data --train-size 0 --test-size 0 --batch-size 20 --iters 5 --threads 1 -q "
+                   "--net " + o + "/bn.json --save " + o + "/bn.npz");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const NpzArchive a = load_npz(o + "/bn.npz");
+  EXPECT_EQ(a.at("running_mean1").shape, std::vector<std::size_t>{4});
+  EXPECT_EQ(a.at("running_var2").shape, std::vector<std::size_t>{10});
+  // After 5 training steps the running variance has moved off its zeros.
+  double moved = 0;
+  for (float v : a.at("running_var1").as<float>()) moved += std::fabs(v);
+  EXPECT_GT(moved, 0.0);
+  auto net = load_model<float>(o + "/bn.npz");
+  EXPECT_EQ(net->buffers()["running_var1"][0], a.at("running_var1").as<float>()[0]);
+  r = run_cli("eval --data " + o + "/data --model " + o + "/bn.npz");
+  EXPECT_EQ(r.status, 0) << r.err;
 }

@@ -8,6 +8,7 @@
 
 #include "convnet/convnet.hpp"
 #include "gradient_checker.hpp"
+#include "network_gradient.hpp"
 #include "test_util.hpp"
 
 using namespace convnet;
@@ -307,67 +308,6 @@ TEST(ConvReluPool, PlainLayersRefuseStaleOrMismatchedBackward) {
 
 // ---- whole-network numerical gradients (double) ------------------------------
 
-namespace {
-// Cross-entropy without the book's 1e-7 inside the log, whose exact
-// derivative is backward's (y - t) / N (see test_simple_convnet.cpp).
-double exact_cross_entropy(const Tensor<double>& s, const std::vector<std::int32_t>& t) {
-  const std::size_t N = s.shape(0), M = s.shape(1);
-  double total = 0;
-  for (std::size_t i = 0; i < N; ++i) {
-    double mx = s[i * M], z = 0;
-    for (std::size_t j = 1; j < M; ++j) mx = std::max(mx, s[i * M + j]);
-    for (std::size_t j = 0; j < M; ++j) z += std::exp(s[i * M + j] - mx);
-    total += std::log(z) - (s[i * M + std::size_t(t[i])] - mx);
-  }
-  return total / double(N);
-}
-
-// Every ReLU's sign pattern and every pooling argmax: a perturbation that
-// changes them crossed a kink.
-std::vector<std::int64_t> kink_signature(Sequential<double>& net) {
-  std::vector<std::int64_t> sig;
-  for (auto& [name, layer] : net.layers()) {
-    if (auto* r = dynamic_cast<Relu<double>*>(layer))
-      for (double v : r->out()) sig.push_back(v > 0);
-    if (auto* p = dynamic_cast<Pooling<double>*>(layer))
-      for (auto a : p->arg_max()) sig.push_back(a);
-  }
-  return sig;
-}
-
-void check_network_gradient(const Architecture& arch, std::size_t N) {
-  Sequential<double> net(arch, 3);
-  RandomState rng(9);
-  auto x = test::random_tensor({N, arch.input[0], arch.input[1], arch.input[2]}, rng);
-  const std::size_t classes = arch.layers.back().units;
-  const auto t = labels(N, int(classes));
-  for (const auto& [name, p] : net.params())
-    if (name[0] == 'b')
-      for (auto& v : *p) v = 0.1 * rng.randn();  // biases away from 0
-  const auto& grads = net.gradient(x, t);
-  const auto base = kink_signature(net);
-  const double h = 1e-6;
-  for (const auto& [name, p] : net.params()) {
-    const Tensor<double> analytic = grads[name];
-    auto f = [&] { return exact_cross_entropy(net.predict(x), t); };
-    auto kink = [&](std::size_t i) {
-      const double orig = (*p)[i];
-      bool changed = false;
-      for (double d : {h, -h}) {
-        (*p)[i] = orig + d;
-        net.loss(x, t);
-        changed |= kink_signature(net) != base;
-      }
-      (*p)[i] = orig;
-      return changed;
-    };
-    auto r = test::check_gradient(*p, analytic, f, kink, h, 1e-3);
-    EXPECT_LT(r.max_rel_error, 1e-6) << name << " worst at " << r.worst_index;
-    EXPECT_GT(r.max_abs_grad, 1e-3) << name;
-    EXPECT_GT(r.checked, p->size() * 9 / 10) << name;
-  }
-}
-}  // namespace
 
 TEST(Sequential, GradientOfTwoConvLayersMatchesNumerical) {
   // The second conv takes 3 channels from the first.
@@ -375,7 +315,7 @@ TEST(Sequential, GradientOfTwoConvLayersMatchesNumerical) {
       {"type": "conv", "filters": 3, "size": 3, "pad": 1}, {"type": "relu"}, {"type": "pool", "size": 2, "stride": 2},
       {"type": "conv", "filters": 4, "size": 2}, {"type": "relu"}, {"type": "affine", "units": 5}]})",
                                                  "two_conv.json");
-  check_network_gradient(a, 3);
+  test::check_network_gradient(a, 3);
 }
 
 TEST(Sequential, GradientWithPadStrideAndThreeChannelsMatchesNumerical) {
@@ -384,7 +324,7 @@ TEST(Sequential, GradientWithPadStrideAndThreeChannelsMatchesNumerical) {
       {"type": "pool", "size": 3, "stride": 2, "pad": 1},
       {"type": "affine", "units": 6}, {"type": "relu"}, {"type": "affine", "units": 4}]})",
                                                  "strided.json");
-  check_network_gradient(a, 4);
+  test::check_network_gradient(a, 4);
 }
 
 TEST(Sequential, GradientOfAnAffineOnlyNetworkMatchesNumerical) {
@@ -392,5 +332,5 @@ TEST(Sequential, GradientOfAnAffineOnlyNetworkMatchesNumerical) {
       {"type": "affine", "units": 7}, {"type": "relu"}, {"type": "affine", "units": 6}, {"type": "relu"},
       {"type": "affine", "units": 3}]})",
                                                  "mlp.json");
-  check_network_gradient(a, 5);
+  test::check_network_gradient(a, 5);
 }

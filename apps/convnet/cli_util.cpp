@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "convnet/io/atomic_file.hpp"
+#include "convnet/core/architecture.hpp"
 #include "convnet/core/error.hpp"
 
 namespace convnet::cli {
@@ -226,6 +227,18 @@ CLI::Validator positive_int() { return int_check(1, LLONG_MAX, "must be a positi
 CLI::Validator nonnegative_int() { return int_check(0, LLONG_MAX, "must be an integer >= 0", "INT>=0"); }
 CLI::Validator positive_real() { return real_check(false, "must be a positive number", "NUMBER>0"); }
 CLI::Validator nonnegative_real() { return real_check(true, "must be a number >= 0", "NUMBER>=0"); }
+CLI::Validator weight_init() {
+  return refusing(
+      [](const std::string& s) -> std::string {
+        try {
+          WeightInit::parse(s);
+          return "";
+        } catch (const Error&) {
+          return "must be a number >= 0, he (relu) or xavier (sigmoid)";
+        }
+      },
+      "NUMBER>=0|he|xavier");
+}
 CLI::Validator int_range(long long lo, long long hi) {
   return int_check(lo, hi, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi),
                    "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");

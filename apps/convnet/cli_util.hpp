@@ -69,6 +69,7 @@ CLI::Validator positive_int();
 CLI::Validator nonnegative_int();
 CLI::Validator positive_real();
 CLI::Validator nonnegative_real();
+CLI::Validator weight_init();  // a number >= 0, he/relu, xavier/sigmoid
 CLI::Validator int_range(long long lo, long long hi);  // "must be an integer from 0 to 1024"
 CLI::Validator one_of(const std::vector<std::string>& names);
 

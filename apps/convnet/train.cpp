@@ -25,7 +25,8 @@ struct TrainArgs {
   std::string net = "simple";  // or a JSON file (docs/FORMATS.md, "Architecture")
   // --net simple: the notebook's SimpleConvNet arguments.
   std::size_t filters = 30, filter_size = 5, pad = 0, stride = 1, hidden = 100;
-  double weight_init_std = 0.01;
+  std::string weight_init_std = "0.01";  // or he/relu, xavier/sigmoid
+  std::size_t epochs = 0;                // the book's: iters = epochs * max(train size / batch size, 1)
   std::string data = "data/mnist";
   int threads = 0;
   bool quiet = false;
@@ -87,18 +88,24 @@ RunOptions run_options(const TrainArgs& a, const CLI::App& cmd) {
 Architecture cli_architecture(const TrainArgs& a, const CLI::App& cmd, std::array<std::size_t, 3> input,
                               std::size_t classes) {
   if (a.net == "simple") {
+    const WeightInit init = WeightInit::parse(a.weight_init_std, "--weight-init-std");
     SimpleConvNetConfig c;
     c.input_dim = input;
     c.conv_param = {a.filters, a.filter_size, a.pad, a.stride};
     c.hidden_size = a.hidden;
     c.output_size = classes;
-    c.weight_init_std = a.weight_init_std;
-    return simple_convnet_architecture(c);
+    c.weight_init_std = init.std;
+    Architecture arch = simple_convnet_architecture(c);
+    arch.weight_init = init.scheme;
+    return arch;
   }
   for (const char* opt : kSimpleNetOptions)
     if (cmd.count(opt))
-      throw Error(std::string(opt) + " sizes --net simple; the network of --net " + a.net + " is set in that file");
-  const Architecture arch = Architecture::from_json(read_text_file(a.net), a.net);
+      throw Error(std::string(opt) + " sizes --net simple; the network of --net " + a.net + " is set " +
+                  (a.net == "deep" ? "by the book" : "in that file"));
+  // book: ch08/deep_convnet.py, hidden_size=50, output_size=10 (here: the data's classes)
+  if (a.net == "deep") return Architecture::deep_convnet(input, 50, classes);
+  const Architecture arch = Architecture::from_json(read_text_file(a.net), a.net);  // (a file named "deep": ./deep)
   if (arch.input != input)
     throw Error(a.net + ": the network takes input " + shape_str({arch.input[0], arch.input[1], arch.input[2]}) +
                 ", but the images of --data " + a.data + " are " + shape_str({input[0], input[1], input[2]}));
@@ -153,9 +160,11 @@ void reconcile_network(const TrainArgs& a, const CLI::App& cmd, const Architectu
       if (cmd.count(kSimpleNetOptions[i]) && given[i] != stored[i])
         bad += (bad.empty() ? "" : "; ") + std::string(kSimpleNetOptions[i]) + " " + std::to_string(given[i]) +
                " contradicts the checkpoint's " + std::to_string(stored[i]);
-    if (cmd.count("--weight-init-std") && a.weight_init_std != c->weight_init_std)
-      bad += (bad.empty() ? "" : "; ") + std::string("--weight-init-std ") + python_float(a.weight_init_std) +
-             " contradicts the checkpoint's " + python_float(c->weight_init_std);
+    const WeightInit given_init = WeightInit::parse(a.weight_init_std, "--weight-init-std"),
+                     saved_init{saved.weight_init, saved.weight_init_std};
+    if (cmd.count("--weight-init-std") && !(given_init == saved_init))
+      bad += (bad.empty() ? "" : "; ") + std::string("--weight-init-std ") + given_init.str() +
+             " contradicts the checkpoint's " + saved_init.str();
     if (!bad.empty()) throw Error("--resume " + file + ": " + bad);
   }
   const auto stored = json_fields(saved.to_json()), mine = json_fields(cli.to_json());
@@ -210,6 +219,8 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
                 std::to_string(mnist.test.count) + " test images, fewer than asked for (0 = all)");
   const Dataset x_train = mnist.train.head(run.train_size);
   const Dataset x_test = mnist.test.head(run.test_size);
+  // book: common/trainer.py, iter_per_epoch = max(train_size / batch_size, 1)
+  if (a.epochs) run.iters = a.epochs * std::max<std::size_t>(x_train.count / run.batch_size, 1);
   // A resumed run must see the data it was trained on (old checkpoints
   // carry no fingerprint and are not checked).
   const DataFingerprint data = data_fingerprint(x_train, x_test, a.data);
@@ -383,8 +394,8 @@ void add_train(CLI::App& app, Runner& run) {
       ->capture_default_str()->check(one_of(optimizer_names()));
   cmd->add_option("--lr", a.run.lr, "Learning rate (default: the optimizer's own)")->check(positive_real());
   cmd->add_option("--net", a.net,
-                  "The network: simple (the notebook's SimpleConvNet, sized by --filters ... --weight-init-std) or "
-                  "a JSON file describing its layers (docs/FORMATS.md)")
+                  "The network: simple (the notebook's SimpleConvNet, sized by --filters ... --weight-init-std), deep "
+                  "(the book's DeepConvNet, ch. 8) or a JSON file describing its layers (docs/FORMATS.md)")
       ->capture_default_str();
   cmd->add_flag("--dry-run", a.dry_run,
                 "Print the network's layers (output shape, parameters, FLOPs per image) and exit without training");
@@ -393,8 +404,14 @@ void add_train(CLI::App& app, Runner& run) {
   cmd->add_option("--pad", a.pad, "conv_param pad")->capture_default_str()->check(nonnegative_int());
   cmd->add_option("--stride", a.stride, "conv_param stride")->capture_default_str()->check(positive_int());
   cmd->add_option("--hidden", a.hidden, "hidden_size")->capture_default_str()->check(positive_int());
-  cmd->add_option("--weight-init-std", a.weight_init_std, "weight_init_std")->capture_default_str()
-      ->check(nonnegative_real());
+  cmd->add_option("--weight-init-std", a.weight_init_std,
+                  "weight_init_std: a number, or he (relu) for sqrt(2/n), xavier (sigmoid) for sqrt(1/n), n the "
+                  "inputs per unit")
+      ->capture_default_str()->check(weight_init());
+  cmd->add_option("--epochs", a.epochs,
+                  "Train for N epochs instead of --iters; an epoch is max(train size / batch size, 1) iterations, "
+                  "as the book's Trainer")
+      ->check(positive_int());
   cmd->add_option("--eval-interval", a.run.eval_interval, "Evaluate train/test accuracy every N iterations (0 = never)")
       ->capture_default_str()->check(nonnegative_int());
   cmd->add_option("--print-interval", a.run.print_interval,
@@ -428,7 +445,10 @@ void add_train(CLI::App& app, Runner& run) {
         if (cmd->count(opt)) check_output_path(opt, *path), outputs.push_back({opt, *path, ""});
       for (const auto& f : mnist_files(a.data)) inputs.push_back({"--data", f, ""});
       if (!a.resume.empty()) inputs.push_back({"--resume", a.resume, "--checkpoint"});  // read whole first
-      if (a.net != "simple") inputs.push_back({"--net", a.net, ""});
+      if (a.net != "simple" && a.net != "deep") inputs.push_back({"--net", a.net, ""});
+      if (cmd->count("--epochs") && cmd->count("--iters"))
+        throw Error("--epochs " + std::to_string(a.epochs) + " and --iters " + std::to_string(a.run.iters) +
+                    " both set the length of the run; give one");
       check_distinct_outputs(outputs, inputs);
       if (a.checkpoint_every && a.checkpoint.empty())
         throw Error("--checkpoint-every " + std::to_string(a.checkpoint_every) + " needs --checkpoint FILE");

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "convnet/core/error.hpp"
@@ -75,6 +76,45 @@ void reject_unknown(const json& obj, std::initializer_list<const char*> known, c
 
 std::string shape_of(const std::vector<std::size_t>& s) { return shape_str(s); }
 
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+void check_init(const WeightInit& w, const std::string& what) {
+  if (w.scheme == InitScheme::Std && (!(w.std >= 0) || !std::isfinite(w.std)))
+    throw Error(what + " must be a finite number >= 0 (or \"he\", \"xavier\"), got " + number_text(w.std));
+}
+
+// "weight_init_std": a number, or the book's names for He and Xavier.
+WeightInit parse_init(const json& v, const std::string& where) {
+  WeightInit w;
+  if (v.is_number()) {
+    w.std = v.get<double>();
+  } else if (v.is_string() && (v == "he" || v == "relu")) {
+    w.scheme = InitScheme::He;
+  } else if (v.is_string() && (v == "xavier" || v == "sigmoid")) {
+    w.scheme = InitScheme::Xavier;
+  } else {
+    throw Error(where + "\"weight_init_std\" must be a number, \"he\" (or \"relu\") or \"xavier\" (or \"sigmoid\"), got " +
+                describe_value(v));
+  }
+  return w;
+}
+
+std::string init_json(const WeightInit& w) {
+  return w.scheme == InitScheme::He ? "\"he\"" : w.scheme == InitScheme::Xavier ? "\"xavier\"" : json(w.std).dump();
+}
+
+// A JSON number in [lo, hi] (a fraction, a momentum).
+double get_real(const json& obj, const char* key, const std::string& where, double dflt) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return dflt;
+  if (!it->is_number()) throw Error(where + "\"" + key + "\" must be a number, got " + describe_value(*it));
+  return it->get<double>();
+}
+
 // Output side of a window sliding over `size` padded by `pad`; 0 when it does not fit.
 std::size_t slide(std::size_t size, std::size_t window, std::size_t stride, std::size_t pad) {
   const std::size_t padded = size + 2 * pad;
@@ -90,19 +130,15 @@ std::vector<LayerInfo> walk(const Architecture& a, std::string_view source) {
     if (a.input[d] == 0 || a.input[d] > kMaxField)
       throw Error(src + ": \"input\" " + shape_of({a.input[0], a.input[1], a.input[2]}) +
                   " must be (C, H, W) with each between 1 and " + std::to_string(kMaxField));
-  if (!(a.weight_init_std >= 0) || !std::isfinite(a.weight_init_std))
-  {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", a.weight_init_std);
-    throw Error(src + ": \"weight_init_std\" must be a finite number >= 0, got " + buf);
-  }
+  check_init({a.weight_init, a.weight_init_std}, src + ": \"weight_init_std\"");
   if (a.layers.empty()) throw Error(src + ": \"layers\" is empty; expected at least one layer");
   std::vector<LayerInfo> out;
   std::vector<std::size_t> shape{a.input[0], a.input[1], a.input[2]};
   std::string from = "the input";
-  std::size_t n_conv = 0, n_relu = 0, n_pool = 0, n_affine = 0;
+  std::size_t n_conv = 0, n_relu = 0, n_pool = 0, n_affine = 0, n_sigmoid = 0, n_dropout = 0, n_batchnorm = 0;
   for (std::size_t i = 0; i < a.layers.size(); ++i) {
     const LayerSpec& l = a.layers[i];
+    if (l.has_init) check_init(l.init, layer_prefix(source, i, layer_type_name(l.type)) + "\"weight_init_std\"");
     const char* tn = layer_type_name(l.type);
     const std::string where = layer_prefix(source, i, tn);
     auto field = [&](const char* key, std::size_t v, std::size_t lo) {
@@ -159,6 +195,30 @@ std::vector<LayerInfo> walk(const Architecture& a, std::string_view source) {
         info.flops = checked_mul(outs, l.size * l.size - 1, where + "FLOPs");
         break;
       }
+      case LayerType::Sigmoid:
+      case LayerType::Dropout: {
+        if (l.type == LayerType::Dropout && !(l.ratio >= 0 && l.ratio < 1))
+          throw Error(where + "\"ratio\" must be at least 0 and below 1, got " + number_text(l.ratio));
+        info.name = (l.type == LayerType::Sigmoid ? "Sigmoid" : "Dropout") +
+                    std::to_string(l.type == LayerType::Sigmoid ? ++n_sigmoid : ++n_dropout);
+        std::size_t n = 1;
+        for (auto d : shape) n = checked_mul(n, d, where + "output");
+        info.flops = l.type == LayerType::Sigmoid ? checked_mul(n, 4, where + "FLOPs") : n;
+        break;
+      }
+      case LayerType::BatchNorm: {
+        if (!(l.momentum >= 0 && l.momentum <= 1))
+          throw Error(where + "\"momentum\" must be between 0 and 1, got " + number_text(l.momentum));
+        if (l.per_channel && shape.size() != 3)
+          throw Error(where + "\"per_channel\" needs an image input (C, H, W), but " + from + " outputs " +
+                      shape_of(shape));
+        std::size_t n = 1;
+        for (auto d : shape) n = checked_mul(n, d, where + "output");
+        info.name = "BatchNorm" + std::to_string(++n_batchnorm);
+        info.params = checked_mul(2, l.per_channel ? shape[0] : n, where + "gamma");
+        info.flops = checked_mul(n, 4, where + "FLOPs");  // (x - mean) / std * gamma + beta
+        break;
+      }
       case LayerType::Affine: {
         field("units", l.units, 1);
         std::size_t D = 1;
@@ -198,8 +258,57 @@ const char* layer_type_name(LayerType t) {
     case LayerType::Relu: return "relu";
     case LayerType::Pool: return "pool";
     case LayerType::Affine: return "affine";
+    case LayerType::Sigmoid: return "sigmoid";
+    case LayerType::Dropout: return "dropout";
+    case LayerType::BatchNorm: return "batchnorm";
   }
   return "?";
+}
+
+double WeightInit::scale(std::size_t fan_in) const {
+  // book: common/multi_layer_net.py __init_weight, np.sqrt(2.0 / n) and np.sqrt(1.0 / n)
+  switch (scheme) {
+    case InitScheme::He: return std::sqrt(2.0 / double(fan_in));
+    case InitScheme::Xavier: return std::sqrt(1.0 / double(fan_in));
+    case InitScheme::Std: break;
+  }
+  return std;
+}
+
+WeightInit WeightInit::parse(const std::string& text, const std::string& what) {
+  if (text == "he" || text == "relu") return {InitScheme::He, 0};
+  if (text == "xavier" || text == "sigmoid") return {InitScheme::Xavier, 0};
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  WeightInit w{InitScheme::Std, v};
+  if (text.empty() || *end != '\0' || !(v >= 0) || !std::isfinite(v))
+    throw Error(what + " " + text + ": must be a number >= 0, he (or relu) or xavier (or sigmoid)");
+  return w;
+}
+
+std::string WeightInit::str() const {
+  const std::string j = init_json(*this);
+  return j.front() == '"' ? j.substr(1, j.size() - 2) : j;
+}
+
+double Architecture::init_scale(std::size_t i, std::size_t fan_in) const {
+  const LayerSpec& l = layers.at(i);
+  return (l.has_init ? l.init : WeightInit{weight_init, weight_init_std}).scale(fan_in);
+}
+
+Architecture Architecture::deep_convnet(std::array<std::size_t, 3> input_dim, std::size_t hidden_size,
+                                        std::size_t output_size) {
+  // book: ch08/deep_convnet.py; its pre_node_nums are each layer's fan-in, its scales sqrt(2 / n).
+  Architecture a;
+  a.input = input_dim;
+  using L = LayerSpec;
+  a.layers = {L::conv(16, 3, 1, 1), L::relu(), L::conv(16, 3, 1, 1), L::relu(), L::pool(2, 2),
+              L::conv(32, 3, 1, 1), L::relu(), L::conv(32, 3, 1, 2), L::relu(), L::pool(2, 2),
+              L::conv(64, 3, 1, 1), L::relu(), L::conv(64, 3, 1, 1), L::relu(), L::pool(2, 2),
+              L::affine(hidden_size),  L::relu(), L::dropout(0.5),
+              L::affine(output_size),  L::dropout(0.5)};
+  a.weight_init = InitScheme::He;
+  return a;
 }
 
 Architecture Architecture::simple_convnet(std::array<std::size_t, 3> input_dim, std::size_t filter_num,
@@ -234,12 +343,18 @@ std::string Architecture::to_json() const {
         s += ", \"size\": " + n(l.size) + ", \"stride\": " + n(l.stride) + ", \"pad\": " + n(l.pad);
         break;
       case LayerType::Affine: s += ", \"units\": " + n(l.units); break;
-      case LayerType::Relu: break;
+      case LayerType::Dropout: s += ", \"ratio\": " + json(l.ratio).dump(); break;
+      case LayerType::BatchNorm:
+        s += ", \"momentum\": " + json(l.momentum).dump() + ", \"per_channel\": " + (l.per_channel ? "true" : "false");
+        break;
+      case LayerType::Relu:
+      case LayerType::Sigmoid: break;
     }
+    if (l.has_init) s += ", \"weight_init_std\": " + init_json(l.init);
     s += i + 1 < layers.size() ? "},\n" : "}\n";
   }
   // nlohmann writes the shortest decimal that reads back as the same double.
-  s += "  ],\n  \"weight_init_std\": " + json(weight_init_std).dump() + "\n}\n";
+  s += "  ],\n  \"weight_init_std\": " + init_json({weight_init, weight_init_std}) + "\n}\n";
   return s;
 }
 
@@ -270,8 +385,9 @@ Architecture Architecture::from_json(std::string_view text, std::string_view sou
     a.input[d] = std::size_t(v.get<std::uint64_t>());
   }
   if (auto w = doc.find("weight_init_std"); w != doc.end()) {
-    if (!w->is_number()) throw Error(src + ": \"weight_init_std\" must be a number, got " + describe_value(*w));
-    a.weight_init_std = w->get<double>();
+    const WeightInit init = parse_init(*w, src + ": ");
+    a.weight_init = init.scheme;
+    a.weight_init_std = init.std;
   }
   auto ls = doc.find("layers");
   if (ls == doc.end()) throw Error(src + ": missing field \"layers\" (a list of layers)");
@@ -290,7 +406,7 @@ Architecture Architecture::from_json(std::string_view text, std::string_view sou
     LayerSpec s;
     if (type == "conv") {
       const std::string where = layer_prefix(source_name, i, "conv");
-      reject_unknown(l, {"type", "filters", "size", "stride", "pad"}, where);
+      reject_unknown(l, {"type", "filters", "size", "stride", "pad", "weight_init_std"}, where);
       s = LayerSpec::conv(get_size(l, "filters", where, 1, nullptr), get_size(l, "size", where, 1, nullptr),
                           get_size(l, "stride", where, 1, &one), get_size(l, "pad", where, 0, &zero));
     } else if (type == "relu") {
@@ -304,11 +420,31 @@ Architecture Architecture::from_json(std::string_view text, std::string_view sou
                           get_size(l, "pad", where, 0, &zero));
     } else if (type == "affine") {
       const std::string where = layer_prefix(source_name, i, "affine");
-      reject_unknown(l, {"type", "units"}, where);
+      reject_unknown(l, {"type", "units", "weight_init_std"}, where);
       s = LayerSpec::affine(get_size(l, "units", where, 1, nullptr));
+    } else if (type == "sigmoid") {
+      reject_unknown(l, {"type"}, layer_prefix(source_name, i, "sigmoid"));
+      s = LayerSpec::sigmoid();
+    } else if (type == "dropout") {
+      const std::string where = layer_prefix(source_name, i, "dropout");
+      reject_unknown(l, {"type", "ratio"}, where);
+      s = LayerSpec::dropout(get_real(l, "ratio", where, 0.5));
+    } else if (type == "batchnorm") {
+      const std::string where = layer_prefix(source_name, i, "batchnorm");
+      reject_unknown(l, {"type", "momentum", "per_channel"}, where);
+      s = LayerSpec::batchnorm(get_real(l, "momentum", where, 0.9));
+      if (auto pc = l.find("per_channel"); pc != l.end()) {
+        if (!pc->is_boolean()) throw Error(where + "\"per_channel\" must be true or false, got " + describe_value(*pc));
+        s.per_channel = pc->get<bool>();
+      }
     } else {
       throw Error(layer_prefix(source_name, i, nullptr) + "unknown type \"" + type +
-                  "\" (expected \"conv\", \"relu\", \"pool\" or \"affine\")");
+                  "\" (expected \"conv\", \"relu\", \"pool\", \"affine\", \"sigmoid\", \"dropout\" or "
+                  "\"batchnorm\")");
+    }
+    if (auto w = l.find("weight_init_std"); w != l.end()) {
+      s.has_init = true;
+      s.init = parse_init(*w, layer_prefix(source_name, i, type.c_str()));
     }
     a.layers.push_back(s);
   }

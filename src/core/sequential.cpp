@@ -4,7 +4,12 @@
 #include <cstring>
 #include <type_traits>
 
+#include <map>
+
 #include "convnet/core/layers/affine.hpp"
+#include "convnet/core/layers/batch_normalization.hpp"
+#include "convnet/core/layers/dropout.hpp"
+#include "convnet/core/layers/sigmoid.hpp"
 #include "convnet/core/layers/conv_relu_pool.hpp"
 #include "convnet/core/layers/convolution.hpp"
 #include "convnet/core/layers/pooling.hpp"
@@ -39,7 +44,7 @@ std::vector<LayerFootprint> sequential_footprint(const Architecture& a, bool flo
   std::vector<LayerFootprint> f;
   // The batch drawn from the data (the trainer's x_batch_ / x_eval_, accuracy()'s copy).
   f.push_back({"input", 0, 0, n, mul({2, n})});
-  std::size_t n_conv = 0, n_relu = 0, n_pool = 0, n_affine = 0;
+  std::size_t n_conv = 0, n_relu = 0, n_pool = 0, n_affine = 0, n_sigmoid = 0, n_dropout = 0, n_batchnorm = 0;
   for (std::size_t i = 0; i < a.layers.size(); ++i) {
     const LayerSpec& l = a.layers[i];
     const std::size_t in = n;
@@ -75,6 +80,18 @@ std::vector<LayerFootprint> sequential_footprint(const Architecture& a, bool flo
         f.push_back({"Pool" + std::to_string(++n_pool), 0, 0, add({mul({2, n}), in}), mul({2, n})});  // out, argmax, dx
         break;
       }
+      case LayerType::Sigmoid:
+        f.push_back({"Sigmoid" + std::to_string(++n_sigmoid), 0, 0, mul({2, n}), n});  // out, dx
+        break;
+      case LayerType::Dropout:
+        f.push_back({"Dropout" + std::to_string(++n_dropout), 0, 0, mul({3, n}), n});  // out, mask, dx
+        break;
+      case LayerType::BatchNorm: {
+        const std::size_t F = l.per_channel ? C : n;
+        // out, xc, xn, dx and the backward's scratch; gamma, beta, running stats
+        f.push_back({"BatchNorm" + std::to_string(++n_batchnorm), mul({2, F}), mul({4, F}), mul({5, n}), n});
+        break;
+      }
       case LayerType::Affine:
         n = l.units, C = l.units, H = W = 1;
         f.push_back({"Affine" + std::to_string(++n_affine), add({mul({in, n}), n}), 0, add({n, in}), n});  // out, dx
@@ -89,9 +106,11 @@ std::vector<std::pair<std::string, std::vector<std::size_t>>> sequential_param_s
   const std::vector<LayerInfo> info = describe(a);
   std::vector<std::pair<std::string, std::vector<std::size_t>>> shapes;
   std::vector<std::size_t> in{a.input[0], a.input[1], a.input[2]};
+  std::size_t weighted = 0, batchnorms = 0;
   for (std::size_t i = 0; i < a.layers.size(); ++i) {
     const LayerSpec& l = a.layers[i];
-    const std::string k = std::to_string(shapes.size() / 2 + 1);
+    const std::string k = std::to_string(weighted + 1);
+    weighted += l.type == LayerType::Conv || l.type == LayerType::Affine;
     if (l.type == LayerType::Conv) {
       shapes.push_back({"W" + k, {l.filters, in[0], l.size, l.size}});
       shapes.push_back({"b" + k, {l.filters}});
@@ -100,6 +119,12 @@ std::vector<std::pair<std::string, std::vector<std::size_t>>> sequential_param_s
       for (auto d : in) D *= d;
       shapes.push_back({"W" + k, {D, l.units}});
       shapes.push_back({"b" + k, {l.units}});
+    } else if (l.type == LayerType::BatchNorm) {
+      std::size_t F = l.per_channel ? in[0] : 1;
+      if (!l.per_channel)
+        for (auto d : in) F *= d;
+      const std::string m = std::to_string(++batchnorms);
+      for (const char* n : {"gamma", "beta", "running_mean", "running_var"}) shapes.push_back({n + m, {F}});
     }
     in = info[i].output;
   }
@@ -107,13 +132,13 @@ std::vector<std::pair<std::string, std::vector<std::size_t>>> sequential_param_s
 }
 
 template <class T>
-Sequential<T>::Sequential(const Architecture& arch, std::uint32_t seed, bool fuse) : arch_(arch) {
-  RandomState rng(seed);
-  build_(rng, fuse);
+Sequential<T>::Sequential(const Architecture& arch, std::uint32_t seed, bool fuse)
+    : arch_(arch), own_rng_(std::make_unique<RandomState>(seed)), rng_(own_rng_.get()) {
+  build_(*rng_, fuse);
 }
 
 template <class T>
-Sequential<T>::Sequential(const Architecture& arch, RandomState& rng, bool fuse) : arch_(arch) {
+Sequential<T>::Sequential(const Architecture& arch, RandomState& rng, bool fuse) : arch_(arch), rng_(&rng) {
   build_(rng, fuse);
 }
 
@@ -121,29 +146,40 @@ template <class T>
 void Sequential<T>::build_(RandomState& rng, bool fuse) {
   const Architecture& arch = arch_;
   const std::vector<LayerInfo> info = describe(arch);  // validates; the shapes and names
-  // weight_init_std * np.random.randn(*shape), drawn as the layers are built.
-  auto randn = [&](std::vector<std::size_t> shape) {
+  // scale * np.random.randn(*shape), drawn as the layers are built; the
+  // scale is weight_init_std, or He's / Xavier's from the fan-in (the book's
+  // MultiLayerNet and DeepConvNet).
+  auto randn = [&](std::vector<std::size_t> shape, double scale) {
     Tensor<T> t(std::move(shape));
-    for (auto& v : t) v = T(arch.weight_init_std * rng.randn());
+    for (auto& v : t) v = T(scale * rng.randn());
     return t;
   };
   std::vector<std::size_t> in{arch.input[0], arch.input[1], arch.input[2]};
-  std::size_t numbered = 0;  // layers with parameters so far: W1, W2, ...
+  // Parameters are numbered per family, as the book: W1 b1 W2 b2 ... over the
+  // conv and affine layers, gamma1 beta1 ... over the BatchNorm layers (whose
+  // running_mean1, running_var1 are buffers).
+  std::map<std::string, std::size_t> numbered;
   auto add = [&](std::string name, std::unique_ptr<Layer<T>> layer) {
-    for (ParamRef<T>& p : layer->params()) {
-      const std::string n = p.name + std::to_string(numbered + 1);
-      params_.add(n, p.value);
-      grads_.add(n, p.grad);
+    const auto ps = layer->params();
+    const auto bs = layer->buffers();
+    if (!ps.empty() || !bs.empty()) {
+      const std::string k = std::to_string(++numbered[ps.empty() ? bs[0].first : ps[0].name]);
+      for (const ParamRef<T>& p : ps) params_.add(p.name + k, p.value), grads_.add(p.name + k, p.grad);
+      for (const auto& [n, t] : bs) buffers_.add(n + k, t);
     }
-    if (!layer->params().empty()) ++numbered;
     layers_.emplace_back(std::move(name), layer.get());
     owned_.push_back(std::move(layer));
+  };
+  auto count = [](const std::vector<std::size_t>& shape) {
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
   };
   for (std::size_t i = 0; i < arch.layers.size(); ++i) {
     const LayerSpec& l = arch.layers[i];
     switch (l.type) {
       case LayerType::Conv: {
-        Tensor<T> W = randn({l.filters, in[0], l.size, l.size});
+        Tensor<T> W = randn({l.filters, in[0], l.size, l.size}, arch.init_scale(i, in[0] * l.size * l.size));
         if constexpr (std::is_same_v<T, float>) {
           if (fuse && fuses_conv_relu_pool(arch, i)) {
             add(info[i].name + "+" + info[i + 1].name + "+" + info[i + 2].name,
@@ -164,9 +200,19 @@ void Sequential<T>::build_(RandomState& rng, bool fuse) {
         add(info[i].name, std::make_unique<Pooling<T>>(l.size, l.size, l.stride, l.pad));
         break;
       case LayerType::Affine: {
-        std::size_t D = 1;
-        for (auto d : in) D *= d;  // x flattened to (N, D)
-        add(info[i].name, std::make_unique<Affine<T>>(randn({D, l.units}), Tensor<T>({l.units})));
+        const std::size_t D = count(in);  // x flattened to (N, D)
+        add(info[i].name, std::make_unique<Affine<T>>(randn({D, l.units}, arch.init_scale(i, D)), Tensor<T>({l.units})));
+        break;
+      }
+      case LayerType::Sigmoid: add(info[i].name, std::make_unique<Sigmoid<T>>()); break;
+      case LayerType::Dropout: add(info[i].name, std::make_unique<Dropout<T>>(l.ratio, rng_)); break;
+      case LayerType::BatchNorm: {
+        // gamma = ones, beta = zeros (the book's MultiLayerNetExtend)
+        const std::size_t F = l.per_channel ? in[0] : count(in);
+        Tensor<T> gamma({F});
+        for (auto& v : gamma) v = T(1);
+        add(info[i].name,
+            std::make_unique<BatchNormalization<T>>(std::move(gamma), Tensor<T>({F}), l.momentum, l.per_channel));
         break;
       }
     }

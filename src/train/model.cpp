@@ -90,7 +90,8 @@ std::optional<SimpleConvNetConfig> simple_convnet_config(const Architecture& arc
 template <class T>
 NpzArchive model_arrays(const Network<T>& net) {
   NpzArchive a;
-  for (const auto& [name, t] : net.params()) a[name] = NpyArray::from<T>(t->shape(), t->data());
+  for (const NamedTensors<T>* set : {&net.params(), &net.buffers()})
+    for (const auto& [name, t] : *set) a[name] = NpyArray::from<T>(t->shape(), t->data());
   const Architecture arch = net.architecture();
   a["architecture"] = text_array(arch.to_json());
   if (auto c = simple_convnet_config(arch)) {
@@ -123,7 +124,9 @@ Architecture model_architecture(const NpzArchive& a, const std::string& file) {
 
 template <class T>
 void load_params(const NpzArchive& a, const std::string& file, Network<T>& net) {
-  for (const auto& [name, t] : net.params()) {
+  std::vector<std::pair<std::string, Tensor<T>*>> arrays(net.params().begin(), net.params().end());
+  arrays.insert(arrays.end(), net.buffers().begin(), net.buffers().end());
+  for (const auto& [name, t] : arrays) {
     auto it = a.find(name);
     if (it == a.end()) throw Error(file + ": missing array " + name);
     // Either precision loads; it is converted to the network's.

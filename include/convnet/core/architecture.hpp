@@ -13,12 +13,32 @@
 namespace convnet {
 
 // One layer of the description. Which fields count depends on the type:
-//   conv:   filters, size (square filter), stride, pad
-//   relu:   none
-//   pool:   size (square window), stride, pad      (max pooling)
-//   affine: units
-enum class LayerType { Conv, Relu, Pool, Affine };
-const char* layer_type_name(LayerType t);  // "conv", "relu", "pool", "affine"
+//   conv:      filters, size (square filter), stride, pad, init
+//   relu:      none
+//   pool:      size (square window), stride, pad      (max pooling)
+//   affine:    units, init
+//   sigmoid:   none
+//   dropout:   ratio                                  (the book's, not inverted)
+//   batchnorm: momentum, per_channel                  (the book's BatchNormalization)
+enum class LayerType { Conv, Relu, Pool, Affine, Sigmoid, Dropout, BatchNorm };
+// "conv", "relu", "pool", "affine", "sigmoid", "dropout", "batchnorm"
+const char* layer_type_name(LayerType t);
+
+// How the initial weights W are drawn: scale * randn(shape), biases zero
+// (the book's MultiLayerNet): scale = std, or sqrt(2/n) (He, for ReLU), or
+// sqrt(1/n) (Xavier, for sigmoid), with n the inputs per unit (C*FH*FW for
+// a conv layer, the input size for an affine one). In JSON a number, or
+// "he"/"relu", or "xavier"/"sigmoid".
+enum class InitScheme { Std, He, Xavier };
+struct WeightInit {
+  InitScheme scheme = InitScheme::Std;
+  double std = 0.01;  // InitScheme::Std only
+  double scale(std::size_t fan_in) const;
+  bool operator==(const WeightInit&) const = default;
+  // "0.01", "he" (or "relu"), "xavier" (or "sigmoid"); throws convnet::Error naming `what`.
+  static WeightInit parse(const std::string& text, const std::string& what = "weight_init_std");
+  std::string str() const;  // "0.01", "he", "xavier"
+};
 
 struct LayerSpec {
   LayerType type = LayerType::Relu;
@@ -27,22 +47,51 @@ struct LayerSpec {
   std::size_t stride = 1;   // conv, pool
   std::size_t pad = 0;      // conv, pool
   std::size_t units = 0;    // affine
+  double ratio = 0.5;       // dropout: dropout_ratio
+  double momentum = 0.9;    // batchnorm
+  bool per_channel = false; // batchnorm: statistics per channel over N*H*W (PyTorch's BatchNorm2d)
+  bool has_init = false;    // conv, affine: `init` replaces the architecture's
+  WeightInit init;
 
   static LayerSpec conv(std::size_t filters, std::size_t size, std::size_t stride = 1, std::size_t pad = 0) {
-    return {LayerType::Conv, filters, size, stride, pad, 0};
+    LayerSpec s;
+    s.type = LayerType::Conv, s.filters = filters, s.size = size, s.stride = stride, s.pad = pad;
+    return s;
   }
-  static LayerSpec relu() { return {LayerType::Relu, 0, 0, 1, 0, 0}; }
+  static LayerSpec relu() { return {}; }
   static LayerSpec pool(std::size_t size, std::size_t stride, std::size_t pad = 0) {
-    return {LayerType::Pool, 0, size, stride, pad, 0};
+    LayerSpec s;
+    s.type = LayerType::Pool, s.size = size, s.stride = stride, s.pad = pad;
+    return s;
   }
-  static LayerSpec affine(std::size_t units) { return {LayerType::Affine, 0, 0, 1, 0, units}; }
+  static LayerSpec affine(std::size_t units) {
+    LayerSpec s;
+    s.type = LayerType::Affine, s.units = units;
+    return s;
+  }
+  static LayerSpec sigmoid() {
+    LayerSpec s;
+    s.type = LayerType::Sigmoid;
+    return s;
+  }
+  static LayerSpec dropout(double ratio = 0.5) {
+    LayerSpec s;
+    s.type = LayerType::Dropout, s.ratio = ratio;
+    return s;
+  }
+  static LayerSpec batchnorm(double momentum = 0.9, bool per_channel = false) {
+    LayerSpec s;
+    s.type = LayerType::BatchNorm, s.momentum = momentum, s.per_channel = per_channel;
+    return s;
+  }
   bool operator==(const LayerSpec&) const = default;
 };
 
 struct Architecture {
   std::array<std::size_t, 3> input{1, 28, 28};  // (C, H, W) of one image
   std::vector<LayerSpec> layers;
-  double weight_init_std = 0.01;  // W = weight_init_std * randn(shape), b = 0
+  double weight_init_std = 0.01;  // W = weight_init_std * randn(shape), b = 0 (InitScheme::Std)
+  InitScheme weight_init = InitScheme::Std;  // He or Xavier: the scale from each layer's fan-in
 
   bool operator==(const Architecture&) const = default;
 
@@ -55,11 +104,24 @@ struct Architecture {
                                      std::size_t output_size = 10, double weight_init_std = 0.01);
   // The notebook's network with its defaults: simple_convnet().
   static Architecture notebook() { return simple_convnet(); }
+  // The book's DeepConvNet (ch08/deep_convnet.py): conv(16,3,p1) relu
+  // conv(16,3,p1) relu pool2 - conv(32,3,p1) relu conv(32,3,p2) relu pool2 -
+  // conv(64,3,p1) relu conv(64,3,p1) relu pool2 - affine(50) relu dropout(0.5)
+  // - affine(10) dropout(0.5); He initialisation (W1..W8).
+  static Architecture deep_convnet(std::array<std::size_t, 3> input_dim = {1, 28, 28}, std::size_t hidden_size = 50,
+                                   std::size_t output_size = 10);
+  // The initial weight scale of layer i (conv or affine) with fan-in n.
+  double init_scale(std::size_t i, std::size_t fan_in) const;
 
-  // The number of class scores: the last layer's units (0 when the last
-  // layer is not affine, which validate() refuses).
+  // The number of class scores: the units of the last affine layer, which
+  // only shape-keeping layers (relu, sigmoid, dropout, batchnorm) may follow
+  // (0 otherwise, which validate() refuses).
   std::size_t classes() const {
-    return !layers.empty() && layers.back().type == LayerType::Affine ? layers.back().units : 0;
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+      if (it->type == LayerType::Affine) return it->units;
+      if (it->type == LayerType::Conv || it->type == LayerType::Pool) return 0;
+    }
+    return 0;
   }
 
   // The JSON document (every field written out, one layer a line).

@@ -37,6 +37,9 @@ class Network {
   virtual const NamedTensors<T>& params() const = 0;
   // The same names -> the gradients of the last gradient() call.
   virtual const NamedTensors<T>& grads() const = 0;
+  // Non-trainable state saved with the model, not updated by the optimizer
+  // (BatchNorm's running_mean1, running_var1, ...).
+  virtual const NamedTensors<T>& buffers() const = 0;
   // The architecture as a value that can be written (to_json) and built again.
   virtual Architecture architecture() const = 0;
   // The loss of the last loss()/gradient() call.

@@ -39,20 +39,24 @@ bool fuses_conv_relu_pool(const Architecture& arch, std::size_t i);
 // ..."). A window that does not fit counts as an empty output.
 std::vector<LayerFootprint> sequential_footprint(const Architecture& arch, bool float32 = true, bool fuse = true);
 
-// The parameters Sequential builds from `arch`, in order, by name and shape:
-// W1 (FN, C, FH, FW) and b1 (FN) for a conv layer, W (D, units) and b (units)
-// for an affine one. Validates `arch` (throws as Architecture::validate).
+// The arrays Sequential builds from `arch` and a model file holds, in order,
+// by name and shape: W (FN, C, FH, FW) and b (FN) for a conv layer, W (D,
+// units) and b (units) for an affine one (numbered W1, b1, W2, ...), and
+// gamma, beta, running_mean, running_var (F) for a BatchNorm layer (numbered
+// gamma1, ...). Validates `arch` (throws as Architecture::validate).
 std::vector<std::pair<std::string, std::vector<std::size_t>>> sequential_param_shapes(const Architecture& arch);
 
 template <class T>
 class Sequential : public Network<T> {
  public:
   // Validates `arch` (throws convnet::Error) and draws the initial weights
-  // weight_init_std * randn(shape) from `rng`, W1 first, in layer order,
-  // with zero biases — for the notebook's architecture exactly the draws of
-  // SimpleConvNet. fuse = false keeps every layer plain (float too).
+  // scale * randn(shape) from `rng`, W1 first, in layer order, with zero
+  // biases — for the notebook's architecture exactly the draws of
+  // SimpleConvNet. Dropout layers draw their masks from `rng` too, so it
+  // must outlive the network (the run's random state, as NumPy's global
+  // one). fuse = false keeps every layer plain (float too).
   Sequential(const Architecture& arch, RandomState& rng, bool fuse = true);
-  // Same, drawing from a fresh RandomState(seed) (np.random.seed(seed)).
+  // Same, with its own RandomState(seed) (np.random.seed(seed)).
   explicit Sequential(const Architecture& arch, std::uint32_t seed = 0, bool fuse = true);
 
   Sequential(const Sequential&) = delete;
@@ -66,6 +70,7 @@ class Sequential : public Network<T> {
 
   const NamedTensors<T>& params() const override { return params_; }
   const NamedTensors<T>& grads() const override { return grads_; }
+  const NamedTensors<T>& buffers() const override { return buffers_; }
   Architecture architecture() const override { return arch_; }
   T last_loss() const override { return last_layer_.loss(); }
 
@@ -81,10 +86,12 @@ class Sequential : public Network<T> {
   void check_input_(const Tensor<T>& x) const;
   const NamedTensors<T>& backward_();
   Architecture arch_;
+  std::unique_ptr<RandomState> own_rng_;  // the seed constructor's
+  RandomState* rng_ = nullptr;            // the dropout masks' source
   std::vector<std::unique_ptr<Layer<T>>> owned_;
   std::vector<std::pair<std::string, Layer<T>*>> layers_;
   SoftmaxWithLoss<T> last_layer_;
-  NamedTensors<T> params_, grads_;
+  NamedTensors<T> params_, grads_, buffers_;
   bool fused_ = false;
 };
 

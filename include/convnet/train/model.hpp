@@ -38,7 +38,7 @@ std::string get_text(const NpzArchive& a, const std::string& file, const std::st
 // pool 2x2/2 - affine - relu - affine), else nothing.
 std::optional<SimpleConvNetConfig> simple_convnet_config(const Architecture& arch);
 
-// Copies every parameter of `net` from `a`, checking every name, dtype and
+// Copies every parameter and buffer (BatchNorm's running statistics) of `net` from `a`, checking every name, dtype and
 // shape, and that every value is finite ("model.npz: array W2 holds NaN at
 // index 17; refusing a model with non-finite values").
 template <class T>
