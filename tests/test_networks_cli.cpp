@@ -174,3 +174,24 @@ TEST(NetworksCli, BatchNormRunningStatisticsAreSavedAndUsedByEval) {
   r = run_cli("eval --data " + o + "/data --model " + o + "/bn.npz");
   EXPECT_EQ(r.status, 0) << r.err;
 }
+
+TEST(NetworksCli, ADropoutRunResumesBitForBit) {
+  // The masks come from the run's random state, which the checkpoint carries.
+  const auto d = fresh_dir("net-dropout");
+  const std::string o = d.string();
+  write_idx_dataset(d / "data", 80, 20, 1, 8, 8, 3, 5);
+  std::ofstream(d / "drop.json") << R"({"input": [1, 8, 8], "weight_init_std": "he", "layers": [
+    {"type": "affine", "units": 12}, {"type": "relu"}, {"type": "dropout", "ratio": 0.4},
+    {"type": "affine", "units": 3}, {"type": "dropout"}]})";
+  const std::string run = "train --data " + o + "/data --train-size 0 --test-size 0 --batch-size 10 --threads 1 -q "
+                          "--eval-interval 5 --net " + o + "/drop.json";
+  ASSERT_EQ(run_cli(run + " --iters 20 --save " + o + "/full.npz --losses " + o + "/full.txt").status, 0);
+  ASSERT_EQ(run_cli(run + " --iters 10 --checkpoint " + o + "/ck.npz").status, 0);
+  const auto r = run_cli("train --data " + o + "/data --threads 1 -q --iters 20 --resume " + o + "/ck.npz --save " + o +
+                         "/resumed.npz --losses " + o + "/resumed.txt");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(slurp(o + "/resumed.txt"), slurp(o + "/full.txt"));
+  for (const char* name : {"W1", "b1", "W2", "b2"})
+    EXPECT_EQ(load_npz(o + "/resumed.npz").at(name).as<float>(), load_npz(o + "/full.npz").at(name).as<float>())
+        << name;
+}
