@@ -6,6 +6,7 @@
 
 #include "convnet/convnet.hpp"
 #include "gradient_checker.hpp"
+#include "network_gradient.hpp"
 #include "test_util.hpp"
 
 using namespace convnet;
@@ -57,34 +58,6 @@ TEST(SimpleConvNet, InitialLossIsLogOfClassCount) {
   EXPECT_NEAR(net.loss(x, t), std::log(10.0), 0.02);
 }
 
-namespace {
-// Cross-entropy of softmax(scores) without the book's 1e-7 inside the log:
-// backward's (y - t) / N is the exact derivative of this, while the 1e-7
-// bends the loss's own derivative by a relative 1e-7 / y.
-double exact_cross_entropy(const Tensor<double>& s, const std::vector<std::int32_t>& t) {
-  const std::size_t N = s.shape(0), M = s.shape(1);
-  double total = 0;
-  for (std::size_t i = 0; i < N; ++i) {
-    double mx = s[i * M], z = 0;
-    for (std::size_t j = 1; j < M; ++j) mx = std::max(mx, s[i * M + j]);
-    for (std::size_t j = 0; j < M; ++j) z += std::exp(s[i * M + j] - mx);
-    total += std::log(z) - (s[i * M + std::size_t(t[i])] - mx);
-  }
-  return total / double(N);
-}
-
-// Sign pattern of every ReLU and every pooling argmax: a perturbation that
-// changes them crossed a kink.
-std::vector<std::int64_t> kink_signature(SimpleConvNet<double>& net) {
-  std::vector<std::int64_t> sig;
-  for (const char* r : {"Relu1", "Relu2"}) {
-    auto& relu = dynamic_cast<Relu<double>&>(net.layer(r));
-    for (double v : relu.out()) sig.push_back(v > 0);
-  }
-  for (auto a : dynamic_cast<Pooling<double>&>(net.layer("Pool1")).arg_max()) sig.push_back(a);
-  return sig;
-}
-}  // namespace
 
 TEST(SimpleConvNet, GradientMatchesNumericalGradient) {
   SimpleConvNetConfig cfg;
@@ -102,18 +75,18 @@ TEST(SimpleConvNet, GradientMatchesNumericalGradient) {
   for (const char* b : {"b1", "b2", "b3"})
     for (auto& v : net.params()[b]) v = 0.1 * rng.randn();
   const auto& grads = net.gradient(x, t);
-  const auto base = kink_signature(net);
+  const auto base = test::kink_signature(net);
   const double h = 1e-6;
   for (const auto& [name, p] : net.params()) {
     const Tensor<double> analytic = grads[name];
-    auto f = [&] { return exact_cross_entropy(net.predict(x), t); };
+    auto f = [&] { return test::exact_cross_entropy(net.predict(x), t); };
     auto kink = [&](std::size_t i) {
       const double orig = (*p)[i];
       bool changed = false;
       for (double d : {h, -h}) {
         (*p)[i] = orig + d;
         net.loss(x, t);
-        changed |= kink_signature(net) != base;
+        changed |= test::kink_signature(net) != base;
       }
       (*p)[i] = orig;
       return changed;
