@@ -146,6 +146,12 @@ std::vector<LayerInfo> walk(const Architecture& a, std::string_view source) {
         throw Error(where + "\"" + key + "\" must be between " + std::to_string(lo) + " and " +
                     std::to_string(kMaxField) + ", got " + std::to_string(v));
     };
+    // Elements of one image's activation at this layer's input.
+    auto elements = [&] {
+      std::size_t n = 1;
+      for (auto d : shape) n = checked_mul(n, d, where + "output");
+      return n;
+    };
     auto need_image = [&] {
       if (shape.size() != 3)
         throw Error(where + "expects an image input (C, H, W), but " + from + " outputs " + shape_of(shape));
@@ -174,9 +180,7 @@ std::vector<LayerInfo> walk(const Architecture& a, std::string_view source) {
       }
       case LayerType::Relu: {
         info.name = "Relu" + std::to_string(++n_relu);
-        std::size_t n = 1;
-        for (auto d : shape) n = checked_mul(n, d, where + "output");
-        info.flops = n;
+        info.flops = elements();
         break;
       }
       case LayerType::Pool: {
@@ -201,8 +205,7 @@ std::vector<LayerInfo> walk(const Architecture& a, std::string_view source) {
           throw Error(where + "\"ratio\" must be at least 0 and below 1, got " + number_text(l.ratio));
         info.name = (l.type == LayerType::Sigmoid ? "Sigmoid" : "Dropout") +
                     std::to_string(l.type == LayerType::Sigmoid ? ++n_sigmoid : ++n_dropout);
-        std::size_t n = 1;
-        for (auto d : shape) n = checked_mul(n, d, where + "output");
+        const std::size_t n = elements();
         info.flops = l.type == LayerType::Sigmoid ? checked_mul(n, 4, where + "FLOPs") : n;
         break;
       }
@@ -212,8 +215,7 @@ std::vector<LayerInfo> walk(const Architecture& a, std::string_view source) {
         if (l.per_channel && shape.size() != 3)
           throw Error(where + "\"per_channel\" needs an image input (C, H, W), but " + from + " outputs " +
                       shape_of(shape));
-        std::size_t n = 1;
-        for (auto d : shape) n = checked_mul(n, d, where + "output");
+        const std::size_t n = elements();
         info.name = "BatchNorm" + std::to_string(++n_batchnorm);
         info.params = checked_mul(2, l.per_channel ? shape[0] : n, where + "gamma");
         info.flops = checked_mul(n, 4, where + "FLOPs");  // (x - mean) / std * gamma + beta

@@ -45,37 +45,6 @@ void conv_backward_data_per_image(const ConvGeom& g, const T* dout, const T* W, 
 }
 
 template <class T>
-void conv_relu_pool2_forward(const ConvGeom& g, const T* x, const T* W, const T* b, std::size_t FN, T* out) {
-  const std::size_t oh = g.out_h(), ow = g.out_w(), P = oh * ow, K = g.cols();
-  const std::size_t ph = oh / 2, pw = ow / 2;
-  ConvGeom g1 = g;
-  g1.N = 1;
-#pragma omp parallel if (g.N > 1)
-  {
-    // Per-thread scratch, sized once per call.
-    static thread_local std::vector<T> col, conv;
-    col.resize(P * K);
-    conv.resize(FN * P);
-#pragma omp for schedule(static)
-    for (std::size_t n = 0; n < g.N; ++n) {
-      conv_forward_image(g1, x + n * g.C * g.H * g.W, W, b, FN, col.data(), conv.data());
-      T* o = out + n * FN * ph * pw;
-      for (std::size_t f = 0; f < FN; ++f) {
-        const T* c = conv.data() + f * P;
-        for (std::size_t y = 0; y < ph; ++y)
-          for (std::size_t xx = 0; xx < pw; ++xx) {
-            const T* r0 = c + 2 * y * ow + 2 * xx;
-            const T* r1 = r0 + ow;
-            // relu(max(window)) == max(relu(window)): ReLU is monotone.
-            T m = std::max(std::max(r0[0], r0[1]), std::max(r1[0], r1[1]));
-            o[(f * ph + y) * pw + xx] = m <= T(0) ? T(0) : m;
-          }
-      }
-    }
-  }
-}
-
-template <class T>
 void maxpool2_forward(std::size_t N, std::size_t C, std::size_t H, std::size_t W, const T* x, T* out,
                       std::int32_t* arg) {
   const std::size_t oh = (H - 2) / 2 + 1, ow = (W - 2) / 2 + 1;
@@ -111,10 +80,6 @@ template void conv_backward_data_per_image<float>(const ConvGeom&, const float*,
                                                   float*, float*);
 template void conv_backward_data_per_image<double>(const ConvGeom&, const double*, const double*, std::size_t,
                                                    double*, double*);
-template void conv_relu_pool2_forward<float>(const ConvGeom&, const float*, const float*, const float*,
-                                             std::size_t, float*);
-template void conv_relu_pool2_forward<double>(const ConvGeom&, const double*, const double*, const double*,
-                                              std::size_t, double*);
 template void maxpool2_forward<float>(std::size_t, std::size_t, std::size_t, std::size_t, const float*, float*,
                                       std::int32_t*);
 template void maxpool2_forward<double>(std::size_t, std::size_t, std::size_t, std::size_t, const double*,

@@ -147,11 +147,6 @@ void conv_forward_per_image(const ConvGeom& g, const T* x, const T* W, const T* 
 template <class T>
 void conv_backward_data_per_image(const ConvGeom& g, const T* dout, const T* W, std::size_t FN, T* dcol, T* dx);
 
-// Fused forward for evaluation: conv + bias + ReLU + 2x2/2 max pooling of a
-// batch, without keeping anything for backward. out is (N, FN, oh/2, ow/2).
-template <class T>
-void conv_relu_pool2_forward(const ConvGeom& g, const T* x, const T* W, const T* b, std::size_t FN, T* out);
-
 // 2x2 max pooling with stride 2 and no padding — the notebook's Pool1 — as a
 // fast path of maxpool_forward (same results, same argmax rule).
 template <class T>
