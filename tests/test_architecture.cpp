@@ -81,7 +81,8 @@ TEST(Architecture, RoundTripGivesTheSameNetworkBitForBit) {
             "    {\"type\": \"relu\"},\n"
             "    {\"type\": \"affine\", \"units\": 10}\n"
             "  ],\n"
-            "  \"weight_init_std\": 0.01\n"
+            "  \"weight_init_std\": 0.01,\n"
+            "  \"loss_mode\": \"eval\"\n"
             "}\n");
 }
 
@@ -104,7 +105,7 @@ TEST(Architecture, BadDocumentsNameTheLayerAndTheProblem) {
       {R"({"input": [1, 28, 28], "layers": {}})", "net.json: \"layers\" must be a list, got an object ({})"},
       {with_layers(""), "net.json: \"layers\" is empty; expected at least one layer"},
       {R"({"input": [1, 28, 28], "layers": [{"type": "affine", "units": 3}], "seed": 1})",
-       "net.json: unknown field \"seed\" (expected \"input\", \"layers\", \"weight_init_std\")"},
+       "net.json: unknown field \"seed\" (expected \"input\", \"layers\", \"weight_init_std\", \"loss_mode\")"},
       {R"({"input": [1, 28, 28], "layers": [{"type": "affine", "units": 3}], "weight_init_std": "0.01"})",
        "net.json: \"weight_init_std\" must be a number, \"he\" (or \"relu\") or \"xavier\" (or \"sigmoid\"), got a "
        "string (\"0.01\")"},

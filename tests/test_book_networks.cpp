@@ -98,6 +98,24 @@ TEST(BookLayers, ArchitectureRoundTripsTheNewLayersAndInitialisations) {
   EXPECT_EQ(listed, shapes);
 }
 
+TEST(BookLayers, TheLossModeIsTheNetworksOwnAndRoundTrips) {
+  // DeepConvNet.loss() predicts with train_flg=True; MultiLayerNetExtend's
+  // and the notebook's default to evaluation.
+  EXPECT_TRUE(Architecture::deep_convnet().loss_train_mode);
+  EXPECT_FALSE(Architecture::notebook().loss_train_mode);
+  const std::string head = R"({"input": [1, 4, 4], "layers": [{"type": "affine", "units": 2}])";
+  EXPECT_FALSE(Architecture::from_json(head + "}", "m.json").loss_train_mode);
+  const Architecture t = Architecture::from_json(head + R"(, "loss_mode": "train"})", "m.json");
+  EXPECT_TRUE(t.loss_train_mode);
+  EXPECT_EQ(Architecture::from_json(t.to_json(), "again"), t);
+  try {
+    Architecture::from_json(head + R"(, "loss_mode": "dropout"})", "m.json");
+    ADD_FAILURE() << "loss_mode dropout accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "m.json: \"loss_mode\" must be \"eval\" or \"train\", got \"dropout\"");
+  }
+}
+
 TEST(BookLayers, BadValuesAreRefusedNamingTheLayer) {
   const std::string head = R"({"input": [1, 4, 4], "layers": [)";
   for (const auto& [layers, expect] : std::vector<std::pair<std::string, std::string>>{

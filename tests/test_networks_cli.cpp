@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "cli_util.hpp"
 #include "convnet/convnet.hpp"
@@ -140,12 +141,20 @@ TEST(NetworksCli, TheBooksDeepConvNetIsBuiltInAndEpochsSetTheLength) {
   r = run_cli("train" + data + " --net deep --filters 8");
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(has(r.err, "--filters sizes --net simple; the network of --net deep is set by the book")) << r.err;
-  // --epochs: 60 images / batch 20 = 3 iterations an epoch.
-  r = run_cli("train" + data + " --net deep --epochs 2 --batch-size 20 --eval-interval 3 --threads 1 -q --losses " + o +
-              "/losses.txt --save " + o + "/deep.npz");
+  // --epochs: 60 images / batch 20 = 3 iterations an epoch; the book's
+  // Trainer evaluates after iterations 1 and 4 and prints as it does.
+  r = run_cli("train" + data + " --net deep --epochs 2 --batch-size 20 --threads 1 --losses " + o +
+              "/losses.txt --save " + o + "/deep.npz --metrics " + o + "/m.csv");
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string losses = slurp(o + "/losses.txt");
   EXPECT_EQ(std::count(losses.begin(), losses.end(), '\n'), 6) << losses;
+  EXPECT_TRUE(has(r.out, "=== epoch:1, train acc:")) << r.out;
+  EXPECT_TRUE(has(r.out, "=== epoch:2, train acc:")) << r.out;
+  EXPECT_FALSE(has(r.out, "=== epoch:3")) << r.out;
+  EXPECT_TRUE(has(r.out, "=============== Final Test Accuracy ===============\ntest acc:")) << r.out;
+  const std::string m = slurp(o + "/m.csv");
+  EXPECT_TRUE(has(m, "\n1,") && has(m, "\n4,")) << m;
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n'), 3) << m;
   EXPECT_EQ(load_npz(o + "/deep.npz").at("W8").shape, (std::vector<std::size_t>{50, 10}));
   r = run_cli("train" + data + " --epochs 2 --iters 5");
   EXPECT_EQ(r.status, 2);
@@ -194,4 +203,79 @@ TEST(NetworksCli, ADropoutRunResumesBitForBit) {
   for (const char* name : {"W1", "b1", "W2", "b2"})
     EXPECT_EQ(load_npz(o + "/resumed.npz").at(name).as<float>(), load_npz(o + "/full.npz").at(name).as<float>())
         << name;
+}
+
+TEST(NetworksCli, TheBooksTrainerEvaluatesWhereItsFloatEpochsFall) {
+  // book: trainer.py. 50 images / batch 20: iter_per_epoch = 2.5 (a float),
+  // max_iter = int(3 * 2.5) = 7; `current_iter % 2.5 == 0` for 0-based
+  // iterations 0 and 5 only, so epochs 1 and 2 open after iterations 1 and 6.
+  const auto d = fresh_dir("net-epochs");
+  const std::string o = d.string();
+  write_idx_dataset(d / "data", 50, 40, 1, 8, 8, 3, 6);
+  std::ofstream(d / "mlp.json") << R"({"input": [1, 8, 8], "layers": [
+    {"type": "affine", "units": 12}, {"type": "relu"}, {"type": "affine", "units": 3}]})";
+  const std::string base = "train --data " + o + "/data --net " + o + "/mlp.json --threads 1 --batch-size 20";
+  auto r = run_cli(base + " --epochs 3 --epoch-eval-size 30 --metrics " + o + "/m.csv --losses " + o + "/l.txt");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string m = slurp(o + "/m.csv"), l = slurp(o + "/l.txt");
+  EXPECT_EQ(std::count(l.begin(), l.end(), '\n'), 7) << l;
+  ASSERT_EQ(std::count(m.begin(), m.end(), '\n'), 3) << m;
+  EXPECT_TRUE(has(m, "\n1,") && has(m, "\n6,")) << m;
+  EXPECT_TRUE(has(r.out, "=== epoch:2,") && !has(r.out, "=== epoch:3")) << r.out;
+  // Each evaluation counts 30 images of each set: k / 30.
+  std::istringstream rows(m.substr(m.find('\n') + 1));
+  for (std::string row; std::getline(rows, row);) {
+    std::vector<double> f;
+    std::istringstream cells(row);
+    for (std::string c; std::getline(cells, c, ',');) f.push_back(std::stod(c));
+    ASSERT_EQ(f.size(), 5u) << row;
+    for (double acc : {f[2], f[3]}) EXPECT_NEAR(acc * 30, std::round(acc * 30), 1e-9) << row;
+  }
+  // The whole test set at the end: 40 images, k / 40.
+  const auto at = r.out.find("\ntest acc:");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const double final_acc = std::stod(r.out.substr(at + 10));
+  EXPECT_NEAR(final_acc * 40, std::round(final_acc * 40), 1e-9) << r.out;
+
+  // Options of the other regime are refused, naming both.
+  r = run_cli(base + " --epochs 3 --eval-interval 5");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(has(r.err, "--eval-interval sets the notebook's evaluations; with --epochs")) << r.err;
+  r = run_cli(base + " --iters 3 --epoch-eval-size 10");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(has(r.err, "--epoch-eval-size 10 sizes the book's per-epoch evaluation; it needs --epochs")) << r.err;
+  ASSERT_EQ(run_cli(base + " --epochs 1 -q --checkpoint " + o + "/ck.npz").status, 0);
+  r = run_cli("train --data " + o + "/data --threads 1 --resume " + o + "/ck.npz --iters 9");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(has(r.err, "the checkpoint's run counts epochs (--epochs 1); extend it with --epochs, not --iters"))
+      << r.err;
+}
+
+TEST(NetworksCli, ABooksTrainerRunWithDropoutInItsLossResumesBitForBitAfterSigkill) {
+  // loss_mode "train" (DeepConvNet's loss()): the logged loss draws dropout
+  // masks too; the checkpoint's random state must carry all of them.
+  const auto d = fresh_dir("net-epochs-kill");
+  const std::string o = d.string();
+  write_idx_dataset(d / "data", 60, 30, 1, 8, 8, 3, 7);
+  std::ofstream(d / "drop.json") << R"({"input": [1, 8, 8], "weight_init_std": "he", "loss_mode": "train",
+    "layers": [{"type": "conv", "filters": 3, "size": 3, "pad": 1}, {"type": "relu"},
+    {"type": "pool", "size": 2, "stride": 2}, {"type": "affine", "units": 12}, {"type": "relu"},
+    {"type": "dropout", "ratio": 0.5}, {"type": "affine", "units": 3}, {"type": "dropout"}]})";
+  const std::string run = "train --data " + o + "/data --batch-size 10 --threads 1 --epochs 3 --net " + o + "/drop.json";
+  const auto full = run_cli(run + " --save " + o + "/full.npz --losses " + o + "/full.txt");
+  ASSERT_EQ(full.status, 0) << full.err;
+  const auto killed = run_cli(run + " -q --checkpoint " + o + "/ck.npz --checkpoint-every 4",
+                              "CONVNET_TEST_KILL_AFTER_ITER=9");
+  ASSERT_NE(killed.status, 0);
+  const auto r = run_cli("train --data " + o + "/data --threads 1 --resume " + o + "/ck.npz --save " + o +
+                         "/resumed.npz --losses " + o + "/resumed.txt");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(slurp(o + "/resumed.txt"), slurp(o + "/full.txt"));
+  for (const char* name : {"W1", "b1", "W2", "b2", "W3", "b3"})
+    EXPECT_EQ(load_npz(o + "/resumed.npz").at(name).as<float>(), load_npz(o + "/full.npz").at(name).as<float>())
+        << name;
+  // Resumed after iteration 8: epochs 3 (after iteration 13) onwards and the
+  // final accuracy print exactly as in the uninterrupted run.
+  const auto tail = full.out.substr(full.out.find("=== epoch:3"));
+  EXPECT_EQ(r.out, tail) << full.out;
 }

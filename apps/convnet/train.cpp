@@ -26,7 +26,6 @@ struct TrainArgs {
   // --net simple: the notebook's SimpleConvNet arguments.
   std::size_t filters = 30, filter_size = 5, pad = 0, stride = 1, hidden = 100;
   std::string weight_init_std = "0.01";  // or he/relu, xavier/sigmoid
-  std::size_t epochs = 0;                // the book's: iters = epochs * max(train size / batch size, 1)
   std::string data = "data/mnist";
   int threads = 0;
   bool quiet = false;
@@ -79,6 +78,9 @@ RunOptions run_options(const TrainArgs& a, const CLI::App& cmd) {
   // --print-interval, print at the smallest multiple of --eval-interval >= 100.
   if (!cmd.count("--print-interval") && r.eval_interval && r.print_interval % r.eval_interval)
     r.print_interval = (r.print_interval + r.eval_interval - 1) / r.eval_interval * r.eval_interval;
+  // The book's Trainer trains on the whole data set.
+  if (r.epochs && !cmd.count("--train-size")) r.train_size = 0;
+  if (r.epochs && !cmd.count("--test-size")) r.test_size = 0;
   return r;
 }
 
@@ -121,7 +123,7 @@ RunOptions reconcile(const RunOptions& cli, const RunOptions& saved, const CLI::
   for (const auto& [name, given] : json_fields(cli.to_json())) {
     std::string opt = "--" + name;
     std::replace(opt.begin(), opt.end(), '_', '-');
-    if (name == "iters" || name == "print_interval" || !cmd.count(opt)) continue;
+    if (name == "iters" || name == "epochs" || name == "print_interval" || !cmd.count(opt)) continue;
     auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& f) { return f.first == name; });
     if (it != stored.end() && it->second != given)
       bad.push_back(opt + (name == "numpy_compatible" ? "" : " " + given) + " contradicts the checkpoint's " +
@@ -132,8 +134,16 @@ RunOptions reconcile(const RunOptions& cli, const RunOptions& saved, const CLI::
     for (std::size_t i = 0; i < bad.size(); ++i) msg += (i ? "; " : "") + bad[i];
     throw Error(msg);
   }
+  // A new target in the run's own unit.
+  if (saved.epochs && cmd.count("--iters"))
+    throw Error("--resume " + file + ": the checkpoint's run counts epochs (--epochs " + std::to_string(saved.epochs) +
+                "); extend it with --epochs, not --iters");
+  if (!saved.epochs && cmd.count("--epochs"))
+    throw Error("--resume " + file + ": the checkpoint's run counts iterations (--iters " +
+                std::to_string(saved.iters) + "); extend it with --iters, not --epochs");
   RunOptions r = saved;
   if (cmd.count("--iters")) r.iters = cli.iters;
+  if (cmd.count("--epochs")) r.epochs = cli.epochs;
   // Printing does not change the results: an explicit value overrides.
   if (cmd.count("--print-interval")) r.print_interval = cli.print_interval;
   return r;
@@ -219,8 +229,8 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
                 std::to_string(mnist.test.count) + " test images, fewer than asked for (0 = all)");
   const Dataset x_train = mnist.train.head(run.train_size);
   const Dataset x_test = mnist.test.head(run.test_size);
-  // book: common/trainer.py, iter_per_epoch = max(train_size / batch_size, 1)
-  if (a.epochs) run.iters = a.epochs * std::max<std::size_t>(x_train.count / run.batch_size, 1);
+  // book: common/trainer.py, max_iter = int(epochs * iter_per_epoch)
+  if (run.epochs) run.iters = std::size_t(double(run.epochs) * run.iter_per_epoch(x_train.count));
   // A resumed run must see the data it was trained on (old checkpoints
   // carry no fingerprint and are not checked).
   const DataFingerprint data = data_fingerprint(x_train, x_test, a.data);
@@ -258,7 +268,7 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
   auto optimizer = make_optimizer<T>(run.optimizer, run.lr);
 
   // In [14], In [15]
-  Trainer<T> trainer(network, *optimizer, x_train, x_test, run.train_options(), rng);
+  Trainer<T> trainer(network, *optimizer, x_train, x_test, run.train_options(x_train.count), rng);
   if (resume) {
     restore_checkpoint(*resume, a.resume, network, *optimizer, trainer);
     if (trainer.iter() > run.iters)
@@ -305,14 +315,27 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
         if (kill_after && i == kill_after) raise(SIGKILL);
       },
       [&](const EvalRecord& r) {
-        if (a.quiet || !run.print_interval || r.iter % run.print_interval) return;
-        bar.clear();
-        std::printf("iter: %zu. accr_train=%s, accr_test=%s\n", r.iter, python_float(r.accr_train).c_str(),
-                    python_float(r.accr_test).c_str());
+        if (a.quiet) return;
+        if (r.epoch) {
+          bar.clear();  // book: trainer.py's line
+          std::printf("=== epoch:%zu, train acc:%s, test acc:%s ===\n", r.epoch, python_float(r.accr_train).c_str(),
+                      python_float(r.accr_test).c_str());
+        } else {
+          if (!run.print_interval || r.iter % run.print_interval) return;
+          bar.clear();
+          std::printf("iter: %zu. accr_train=%s, accr_test=%s\n", r.iter, python_float(r.accr_train).c_str(),
+                      python_float(r.accr_test).c_str());
+        }
         std::fflush(stdout);
       },
       [] { return g_signal != 0; });
   bar.finish();
+  // book: trainer.py, after the last step: the accuracy on the whole test set.
+  if (run.epochs && !a.quiet && !g_signal && trainer.iter() == run.iters) {
+    const double acc = trainer.accuracy(x_test);
+    std::printf("=============== Final Test Accuracy ===============\ntest acc:%s\n", python_float(acc).c_str());
+    std::fflush(stdout);
+  }
 
   // In [16], and the outputs asked for.
   std::vector<std::string> written;
@@ -361,7 +384,11 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
        << ", \"eval_seconds\": " << python_float(trainer.eval_seconds())
        << ", \"total_seconds\": " << python_float(trainer.train_seconds() + trainer.eval_seconds())
        << ", \"train_images\": " << trainer.iter() * run.batch_size
-       << ", \"eval_images\": " << evals * (x_train.count + x_test.count) << ", \"threads\": " << num_threads()
+       << ", \"eval_images\": "
+       << evals * (run.epochs && run.epoch_eval_size
+                       ? std::min(run.epoch_eval_size, x_train.count) + std::min(run.epoch_eval_size, x_test.count)
+                       : x_train.count + x_test.count)
+       << ", \"threads\": " << num_threads()
        << ", \"dtype\": \"" << (sizeof(T) == 4 ? "float32" : "float64") << "\", \"blas\": \"" << blas_info()
        << "\"}\n";
     write_file_atomic(a.timings, js.str());
@@ -408,10 +435,14 @@ void add_train(CLI::App& app, Runner& run) {
                   "weight_init_std: a number, or he (relu) for sqrt(2/n), xavier (sigmoid) for sqrt(1/n), n the "
                   "inputs per unit")
       ->capture_default_str()->check(weight_init());
-  cmd->add_option("--epochs", a.epochs,
-                  "Train for N epochs instead of --iters; an epoch is max(train size / batch size, 1) iterations, "
-                  "as the book's Trainer")
+  cmd->add_option("--epochs", a.run.epochs,
+                  "The book's Trainer (common/trainer.py): N epochs of max(train size / batch size, 1) iterations, "
+                  "all images unless --train-size/--test-size, an evaluation on --epoch-eval-size images at the "
+                  "start of each epoch, the test accuracy on all at the end")
       ->check(positive_int());
+  cmd->add_option("--epoch-eval-size", a.run.epoch_eval_size,
+                  "With --epochs: images of each set evaluated per epoch (evaluate_sample_num_per_epoch; 0 = all)")
+      ->capture_default_str()->check(nonnegative_int());
   cmd->add_option("--eval-interval", a.run.eval_interval, "Evaluate train/test accuracy every N iterations (0 = never)")
       ->capture_default_str()->check(nonnegative_int());
   cmd->add_option("--print-interval", a.run.print_interval,
@@ -447,8 +478,15 @@ void add_train(CLI::App& app, Runner& run) {
       if (!a.resume.empty()) inputs.push_back({"--resume", a.resume, "--checkpoint"});  // read whole first
       if (a.net != "simple" && a.net != "deep") inputs.push_back({"--net", a.net, ""});
       if (cmd->count("--epochs") && cmd->count("--iters"))
-        throw Error("--epochs " + std::to_string(a.epochs) + " and --iters " + std::to_string(a.run.iters) +
+        throw Error("--epochs " + std::to_string(a.run.epochs) + " and --iters " + std::to_string(a.run.iters) +
                     " both set the length of the run; give one");
+      for (const char* opt : {"--eval-interval", "--print-interval"})
+        if (cmd->count("--epochs") && cmd->count(opt))
+          throw Error(std::string(opt) + " sets the notebook's evaluations; with --epochs the book's Trainer "
+                      "evaluates at the start of each epoch (--epoch-eval-size images)");
+      if (cmd->count("--epoch-eval-size") && !cmd->count("--epochs") && a.resume.empty())
+        throw Error("--epoch-eval-size " + std::to_string(a.run.epoch_eval_size) +
+                    " sizes the book's per-epoch evaluation; it needs --epochs");
       check_distinct_outputs(outputs, inputs);
       if (a.checkpoint_every && a.checkpoint.empty())
         throw Error("--checkpoint-every " + std::to_string(a.checkpoint_every) + " needs --checkpoint FILE");

@@ -310,6 +310,7 @@ Architecture Architecture::deep_convnet(std::array<std::size_t, 3> input_dim, st
               L::affine(hidden_size),  L::relu(), L::dropout(0.5),
               L::affine(output_size),  L::dropout(0.5)};
   a.weight_init = InitScheme::He;
+  a.loss_train_mode = true;  // its loss() is predict(x, train_flg=True)
   return a;
 }
 
@@ -356,7 +357,8 @@ std::string Architecture::to_json() const {
     s += i + 1 < layers.size() ? "},\n" : "}\n";
   }
   // nlohmann writes the shortest decimal that reads back as the same double.
-  s += "  ],\n  \"weight_init_std\": " + init_json({weight_init, weight_init_std}) + "\n}\n";
+  s += "  ],\n  \"weight_init_std\": " + init_json({weight_init, weight_init_std}) +
+       ",\n  \"loss_mode\": \"" + (loss_train_mode ? "train" : "eval") + "\"\n}\n";
   return s;
 }
 
@@ -373,7 +375,7 @@ Architecture Architecture::from_json(std::string_view text, std::string_view sou
   if (!doc.is_object())
     throw Error(src + ": expected a JSON object {\"input\": [C, H, W], \"layers\": [...]}, got " +
                 describe_value(doc));
-  reject_unknown(doc, {"input", "layers", "weight_init_std"}, src + ": ");
+  reject_unknown(doc, {"input", "layers", "weight_init_std", "loss_mode"}, src + ": ");
   Architecture a;
   auto in = doc.find("input");
   if (in == doc.end()) throw Error(src + ": missing field \"input\" ([C, H, W] of one image)");
@@ -390,6 +392,11 @@ Architecture Architecture::from_json(std::string_view text, std::string_view sou
     const WeightInit init = parse_init(*w, src + ": ");
     a.weight_init = init.scheme;
     a.weight_init_std = init.std;
+  }
+  if (auto m = doc.find("loss_mode"); m != doc.end()) {
+    if (!m->is_string() || (*m != "eval" && *m != "train"))
+      throw Error(src + ": \"loss_mode\" must be \"eval\" or \"train\", got " + m->dump());
+    a.loss_train_mode = *m == "train";
   }
   auto ls = doc.find("layers");
   if (ls == doc.end()) throw Error(src + ": missing field \"layers\" (a list of layers)");

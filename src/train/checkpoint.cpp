@@ -59,11 +59,16 @@ std::string describe(const DataFingerprint& f) {
   return f.dir + buf;
 }
 
-TrainOptions RunOptions::train_options() const {
+double RunOptions::iter_per_epoch(std::size_t train_count) const {
+  return std::max(double(train_count) / double(batch_size), 1.0);
+}
+
+TrainOptions RunOptions::train_options(std::size_t train_count) const {
   TrainOptions t;
   t.iters = iters;
   t.batch_size = batch_size;
   t.eval_interval = eval_interval;
+  if (epochs) t.iter_per_epoch = iter_per_epoch(train_count), t.epoch_eval_size = epoch_eval_size;
   return t;
 }
 
@@ -72,7 +77,8 @@ std::string RunOptions::to_json() const {
             {"seed", seed},                 {"batch_size", batch_size},
             {"iters", iters},               {"eval_interval", eval_interval},
             {"train_size", train_size},     {"test_size", test_size},
-            {"numpy_compatible", numpy_compatible}, {"print_interval", print_interval}};
+            {"numpy_compatible", numpy_compatible}, {"print_interval", print_interval},
+            {"epochs", epochs},             {"epoch_eval_size", epoch_eval_size}};
   if (data.present)
     j["data"] = {{"dir", data.dir},
                  {"train_crc32", data.train_crc32},
@@ -110,6 +116,8 @@ RunOptions RunOptions::from_json(std::string_view text, const std::string& sourc
   get(j, "test_size", r.test_size, "");
   get(j, "numpy_compatible", r.numpy_compatible, "");
   get(j, "print_interval", r.print_interval, "");
+  if (j.contains("epochs")) get(j, "epochs", r.epochs, "");  // newer than version 2's first files
+  if (j.contains("epoch_eval_size")) get(j, "epoch_eval_size", r.epoch_eval_size, "");
   if (auto d = j.find("data"); d != j.end()) {
     r.data.present = true;
     get(*d, "dir", r.data.dir, "data.");

@@ -24,6 +24,12 @@ Trainer<T>::Trainer(Network<T>& net, Optimizer<T>& optimizer, const Dataset& tra
   // Every label must pick one of the network's outputs.
   train_.check_labels(classes, "train: the training set");
   test_.check_labels(classes, "train: the test set");
+  loss_mode_ = arch.loss_train_mode ? Mode::Train : Mode::Eval;
+  if (opt_.iter_per_epoch > 0) {
+    const std::size_t n = opt_.epoch_eval_size;
+    epoch_train_ = train_.head(n ? std::min(n, train_.count) : train_.count);
+    epoch_test_ = test_.head(n ? std::min(n, test_.count) : test_.count);
+  }
   batch_mask_.resize(opt_.batch_size);
   losses_.reserve(std::min<std::size_t>(opt_.iters, std::size_t(1) << 24));
 }
@@ -43,8 +49,9 @@ double Trainer<T>::step() {
   const NamedTensors<T>& grad = net_.gradient(x_batch_, d_batch_);
   // (A data-parallel all-reduce of `grad` would go here, between gradient and update.)
   optimizer_.update(net_.params(), grad);
-  // No backward follows this forward: Eval lets it take the fused path.
-  const double loss = double(net_.loss(x_batch_, d_batch_, Mode::Eval));
+  // loss = network.loss(x_batch, t_batch). No backward follows: in Mode::Eval
+  // it may take the fused path.
+  const double loss = double(net_.loss(x_batch_, d_batch_, loss_mode_));
   losses_.push_back(loss);
   ++iter_;
   train_seconds_ += since(t0);
@@ -62,8 +69,10 @@ EvalRecord Trainer<T>::evaluate() {
   EvalRecord r;
   r.iter = iter_;
   r.loss = losses_.empty() ? 0.0 : losses_.back();
-  r.accr_train = accuracy(train_);
-  r.accr_test = accuracy(test_);
+  const bool book = opt_.iter_per_epoch > 0;
+  r.accr_train = accuracy(book ? epoch_train_ : train_);
+  r.accr_test = accuracy(book ? epoch_test_ : test_);
+  if (book) r.epoch = evals_.size() + 1;  // the book counts its evaluations: current_epoch += 1
   eval_seconds_ += since(t0);
   return r;
 }
@@ -75,7 +84,10 @@ void Trainer<T>::run(const std::function<void(std::size_t, double)>& on_step,
   const auto start = clock::now() - std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds_));
   while (iter_ < opt_.iters) {
     const double loss = step();
-    if (opt_.eval_interval && iter_ % opt_.eval_interval == 0 && std::isfinite(loss)) {
+    // book: trainer.py, `if self.current_iter % self.iter_per_epoch == 0` (floats)
+    const bool due = opt_.iter_per_epoch > 0 ? std::fmod(double(iter_ - 1), opt_.iter_per_epoch) == 0
+                                             : opt_.eval_interval && iter_ % opt_.eval_interval == 0;
+    if (due && std::isfinite(loss)) {
       EvalRecord r = evaluate();
       r.seconds = std::chrono::duration<double>(clock::now() - start).count();
       evals_.push_back(r);

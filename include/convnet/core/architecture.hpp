@@ -92,6 +92,13 @@ struct Architecture {
   std::vector<LayerSpec> layers;
   double weight_init_std = 0.01;  // W = weight_init_std * randn(shape), b = 0 (InitScheme::Std)
   InitScheme weight_init = InitScheme::Std;  // He or Xavier: the scale from each layer's fan-in
+  // The mode of the loss the trainer logs after each update (the network's
+  // own loss()): false = evaluation (MultiLayerNetExtend's loss(train_flg=
+  // False); the notebook's net, which has no mode-dependent layer), true =
+  // training (DeepConvNet's loss() predicts with train_flg=True: dropout
+  // draws masks, batchnorm uses and updates batch statistics). JSON
+  // "loss_mode": "eval" | "train".
+  bool loss_train_mode = false;
 
   bool operator==(const Architecture&) const = default;
 

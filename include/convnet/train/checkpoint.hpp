@@ -47,10 +47,16 @@ struct RunOptions {
   std::size_t train_size = 5000, test_size = 1000;  // 0 = all
   bool numpy_compatible = false;                    // float64
   std::size_t print_interval = 100;                 // not part of the results; restored on resume
+  // The book's Trainer regime when > 0 (iters then follows from it); absent
+  // from checkpoints written before it existed.
+  std::size_t epochs = 0;
+  std::size_t epoch_eval_size = 1000;  // evaluate_sample_num_per_epoch (0 = all)
   DataFingerprint data;                             // filled by the run from the data it loaded
 
-  // The trainer's part.
-  TrainOptions train_options() const;
+  // The trainer's part, for a training set of train_count images.
+  TrainOptions train_options(std::size_t train_count) const;
+  // book: trainer.py, iter_per_epoch = max(train_size / batch_size, 1)
+  double iter_per_epoch(std::size_t train_count) const;
   std::string to_json() const;
   // Throws convnet::Error naming `source` and the field on a bad document.
   static RunOptions from_json(std::string_view text, const std::string& source);

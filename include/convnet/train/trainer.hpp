@@ -1,7 +1,9 @@
 #pragma once
 // The training loop of notebook In [15]: draw a minibatch with replacement,
 // gradient, update, log the loss; every eval_interval iterations measure the
-// accuracy on the whole train and test subsets.
+// accuracy on the whole train and test subsets. Or the book's Trainer
+// (common/trainer.py): the same step, and an evaluation on the first
+// epoch_eval_size images at the start of every epoch.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -21,6 +23,12 @@ struct TrainOptions {
   std::size_t eval_interval = 10;    // plot_interval; 0 = never
   std::size_t eval_batch_size = 100; // accuracy(x, d, batch_size=100)
   bool normalize = true;
+  // The book's Trainer when > 0: iter_per_epoch = max(train_size / batch_size,
+  // 1) as a float; after the update of every 0-based iteration i with
+  // i % iter_per_epoch == 0, an evaluation (epoch k) on the first
+  // epoch_eval_size (0 = all) images of each set. eval_interval is then unused.
+  double iter_per_epoch = 0;
+  std::size_t epoch_eval_size = 1000;  // evaluate_sample_num_per_epoch
 };
 
 // One row of the metrics: an evaluation after iteration `iter` (1-based).
@@ -30,6 +38,7 @@ struct EvalRecord {
   double accr_train = 0;
   double accr_test = 0;
   double seconds = 0;     // wall time since training started
+  std::size_t epoch = 0;  // the book's regime: the epoch it opens (1-based); 0 otherwise
 };
 
 // Everything of a Trainer that a checkpoint must carry to continue exactly.
@@ -50,7 +59,8 @@ class Trainer {
           TrainOptions options, RandomState& rng);
 
   // One iteration; returns the loss logged for it (computed after the update,
-  // as the notebook's `loss = network.loss(x_batch, d_batch)`).
+  // as the notebook's `loss = network.loss(x_batch, d_batch)`, in the mode
+  // of the network's loss(): Architecture::loss_train_mode).
   double step();
   // Accuracy of the network on a whole data set, in batches (accuracy()).
   double accuracy(const Dataset& d);
@@ -91,6 +101,8 @@ class Trainer {
   Tensor<T> x_batch_;
   std::vector<std::int32_t> d_batch_;
   Evaluator<T> evaluator_;
+  Mode loss_mode_ = Mode::Eval;
+  Dataset epoch_train_, epoch_test_;  // the book's regime: the first epoch_eval_size images
 };
 
 }  // namespace convnet
