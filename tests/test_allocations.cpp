@@ -100,6 +100,36 @@ TEST(Allocations, ATrainingStepAllocatesNothingAfterTheFirst) {
   set_num_threads(0);
 }
 
+// The book's DeepConvNet under the Trainer: six plain convolutions, dropout
+// masks drawn in the gradient's forward and again in the logged loss
+// (loss_mode train), Adam; on 1 and 2 threads.
+template <class T>
+void deep_convnet_step_allocates_nothing() {
+  const Dataset train = toy(200), test = toy(100);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    RandomState rng(0);
+    Sequential<T> net(Architecture::deep_convnet(), rng);
+    Adam<T> adam;
+    TrainOptions opt;
+    opt.iters = 10;
+    opt.batch_size = 20;
+    Trainer<T> trainer(net, adam, train, test, opt, rng);
+    trainer.step();
+    trainer.step();
+    g_allocations = 0;
+    g_counting = true;
+    for (int i = 0; i < 3; ++i) trainer.step();
+    g_counting = false;
+    EXPECT_EQ(g_allocations.load(), 0) << threads << " threads";
+  }
+  set_num_threads(0);
+}
+TEST(Allocations, ADeepConvNetTrainingStepAllocatesNothingAfterTheFirst) {
+  deep_convnet_step_allocates_nothing<float>();
+  deep_convnet_step_allocates_nothing<double>();
+}
+
 // The same for a Sequential network (the fused layer in float, the plain
 // layers in double): gradient + update reuse every buffer.
 template <class T>

@@ -273,7 +273,9 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
     restore_checkpoint(*resume, a.resume, network, *optimizer, trainer);
     if (trainer.iter() > run.iters)
       throw Error("--resume " + a.resume + ": the checkpoint is at iteration " + std::to_string(trainer.iter()) +
-                  ", past --iters " + std::to_string(run.iters));
+                  ", past " + (run.epochs ? "--epochs " + std::to_string(run.epochs) + " (" +
+                                                std::to_string(run.iters) + " iterations)"
+                                          : "--iters " + std::to_string(run.iters)));
   }
 
   auto write_checkpoint = [&] {

@@ -10,6 +10,14 @@ accuracy of all train and test images in batches of 100 every --eval-interval
 iterations, without autograd. Prints the fields of `convnet train --timings`
 plus peak_rss_kb as one JSON line (and writes it to --timings FILE).
 
+--net deep: the book's DeepConvNet (ch08/deep_convnet.py) instead, the peer of
+`convnet train --net deep`: six 3x3 convolutions (pads 1,1,1,2,1,1), three
+2x2 max pools, Linear(1024,50) - ReLU - Dropout(0.5) - Linear(50,10) -
+Dropout(0.5); weights N(0, 2/fan_in) (He, as the book), biases 0; the loss
+recomputed after each update with dropout active (the book's loss() predicts
+with train_flg=True). torch's Dropout is the inverted form (a scale by 2 in
+training instead of 0.5 at evaluation): the same work.
+
     /usr/bin/python3 bench/peers/pytorch_notebook.py --threads 2 [--iters 50]
 
 Needs Debian's python3-torch (1.13) and python3-numpy.
@@ -47,8 +55,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description='The notebook regime in PyTorch (CPU), timed like convnet train --timings.')
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument('--data', default=os.path.join(here, '..', '..', 'data', 'mnist'))
-    ap.add_argument('--train-size', type=positive, default=5000)
-    ap.add_argument('--test-size', type=positive, default=1000)
+    ap.add_argument('--net', choices=('simple', 'deep'), default='simple',
+                    help="the notebook's SimpleConvNet or the book's DeepConvNet (simple)")
+    ap.add_argument('--train-size', type=non_negative, default=5000, help='0 = all')
+    ap.add_argument('--test-size', type=non_negative, default=1000, help='0 = all')
     ap.add_argument('--iters', type=positive, default=1000)
     ap.add_argument('--batch-size', type=positive, default=100)
     ap.add_argument('--eval-interval', type=non_negative, default=10, help='0 = never')
@@ -77,6 +87,8 @@ def main(argv=None):
     t_train = read_idx(os.path.join(d, 'train-labels-idx1-ubyte'), 2049, 1)
     x_test = read_idx(os.path.join(d, 't10k-images-idx3-ubyte'), 2051, 3)
     t_test = read_idx(os.path.join(d, 't10k-labels-idx1-ubyte'), 2049, 1)
+    a.train_size = a.train_size or len(x_train)
+    a.test_size = a.test_size or len(x_test)
     if a.train_size > len(x_train) or a.test_size > len(x_test):
         raise SystemExit(f'pytorch_notebook.py: error: asked for {a.train_size}/{a.test_size} images, '
                          f'{d} has {len(x_train)}/{len(x_test)}')
@@ -91,16 +103,29 @@ def main(argv=None):
     T_train = torch.from_numpy(t_train[:a.train_size].astype(np.int64))
     T_test = torch.from_numpy(t_test[:a.test_size].astype(np.int64))
 
-    # The notebook's SimpleConvNet, weights N(0, 0.01^2) and zero biases.
     torch.manual_seed(a.seed)
-    oh, ow = rows - 4, cols - 4
-    model = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 30, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2, 2), torch.nn.Flatten(),
-        torch.nn.Linear(30 * (oh // 2) * (ow // 2), 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
+    nn = torch.nn
+    if a.net == 'simple':
+        # The notebook's SimpleConvNet, weights N(0, 0.01^2) and zero biases.
+        oh, ow = rows - 4, cols - 4
+        model = nn.Sequential(
+            nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
+            nn.Linear(30 * (oh // 2) * (ow // 2), 100), nn.ReLU(), nn.Linear(100, 10))
+    else:
+        def conv(c_in, c_out, pad):
+            return [nn.Conv2d(c_in, c_out, 3, padding=pad), nn.ReLU()]
+        h = ((rows // 2) // 2 + 2) // 2  # conv4's pad 2 grows 7 to 9 (book: 64*4*4 for 28)
+        w = ((cols // 2) // 2 + 2) // 2
+        model = nn.Sequential(
+            *conv(1, 16, 1), *conv(16, 16, 1), nn.MaxPool2d(2, 2),
+            *conv(16, 32, 1), *conv(32, 32, 2), nn.MaxPool2d(2, 2),
+            *conv(32, 64, 1), *conv(64, 64, 1), nn.MaxPool2d(2, 2), nn.Flatten(),
+            nn.Linear(64 * h * w, 50), nn.ReLU(), nn.Dropout(0.5), nn.Linear(50, 10), nn.Dropout(0.5))
     with torch.no_grad():
         for p in model.parameters():
             if p.dim() > 1:
-                p.normal_(0.0, 0.01)
+                fan_in = p[0].numel()
+                p.normal_(0.0, 0.01 if a.net == 'simple' else (2.0 / fan_in) ** 0.5)
             else:
                 p.zero_()
     model = model.to(memory_format=fmt)
@@ -110,10 +135,12 @@ def main(argv=None):
 
     def accuracy(X, T):
         correct = 0
+        model.eval()
         with eval_ctx():
             for i in range(0, len(X), a.eval_batch_size):
                 y = model(X[i:i + a.eval_batch_size])
                 correct += int((y.argmax(dim=1) == T[i:i + a.eval_batch_size]).sum())
+        model.train()
         return correct / len(X)
 
     train_s = eval_s = 0.0
@@ -126,7 +153,9 @@ def main(argv=None):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        with torch.no_grad():  # the notebook's loss = network.loss(x_batch, d_batch), after the update
+        # the notebook's loss = network.loss(x_batch, d_batch), after the update
+        # (DeepConvNet: in training mode, dropout drawing new masks)
+        with torch.no_grad():
             loss = float(F.cross_entropy(model(xb), tb))
         train_s += time.perf_counter() - t0
         if a.eval_interval and it % a.eval_interval == 0:
@@ -142,7 +171,7 @@ def main(argv=None):
            'total_seconds': train_s + eval_s, 'train_images': a.iters * a.batch_size,
            'eval_images': evals * (a.train_size + a.test_size), 'evals': evals, 'threads': threads,
            'dtype': 'float32', 'torch': torch.__version__, 'mkldnn': a.mkldnn, 'channels_last': a.channels_last,
-           'eval_mode': a.eval_mode, 'last_loss': loss}
+           'eval_mode': a.eval_mode, 'net': a.net, 'last_loss': loss}
     emit_result(out, a.timings)
     return 0
 
