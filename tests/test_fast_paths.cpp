@@ -48,8 +48,9 @@ TEST(FastPaths, PerImageConvolutionMatchesReferenceFloat) { per_image_matches_re
 
 namespace {
 // TransposedCol against Reference at DeepConvNet's shapes (3x3, pad 1 and 2,
-// C up to 64) plus odd sizes, N = 1 and 3, stride 2 (the generic fill), and
-// the first layer's case without dx.
+// C up to 64) plus odd sizes, N = 1 and 3, strides 2 and 3 (the generic
+// fill), "same" width with a different height (1x3 pad 1), 5x5 pad 2, 1x1,
+// and the first layer's case without dx.
 template <class T>
 void transposed_col_matches_reference(double tol) {
   RandomState rng(23);
@@ -60,7 +61,8 @@ void transposed_col_matches_reference(double tol) {
       {{3, 32, 8, 8}, {64, 32, 3, 3}, 1, 1, true},   {{1, 64, 8, 8}, {64, 64, 3, 3}, 1, 1, true},
       {{3, 3, 9, 7}, {5, 3, 3, 3}, 1, 2, true},      {{3, 2, 11, 13}, {4, 2, 3, 3}, 2, 1, true},
       {{2, 3, 9, 7}, {4, 3, 3, 3}, 2, 0, true},      {{3, 2, 10, 9}, {5, 2, 5, 4}, 3, 2, true},
-      {{3, 16, 9, 9}, {7, 16, 3, 3}, 1, 0, false}};
+      {{3, 16, 9, 9}, {7, 16, 3, 3}, 1, 0, false},   {{2, 2, 8, 8}, {5, 2, 5, 5}, 1, 2, true},
+      {{2, 3, 6, 7}, {4, 3, 1, 3}, 1, 1, true},      {{2, 3, 5, 6}, {3, 3, 1, 1}, 1, 0, true}};
   for (const Case& c : cases) {
     SCOPED_TRACE("x " + shape_str(c.x) + " W " + shape_str(c.w) + " stride " + std::to_string(c.s) + " pad " +
                  std::to_string(c.p));

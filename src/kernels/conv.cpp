@@ -56,12 +56,10 @@ void conv_forward_colt(const ConvGeom& g, const T* x, const T* W, const T* b, st
     T* colT_n = colT + n * P;
     T* out_n = out + n * FN * P;
     im2col_t(g1, x + n * g.C * g.H * g.W, colT_n, NP);
-    gemm<T>(false, false, FN, P, K, T(1), W, K, colT_n, NP, T(0), out_n, P);
-    for (std::size_t f = 0; f < FN; ++f) {
-      T* o = out_n + f * P;
-      const T bf = b[f];
-      for (std::size_t p = 0; p < P; ++p) o[p] += bf;
-    }
+    // out_n starts as the bias and the GEMM adds to it (beta 1): no separate
+    // pass to zero C, none to add b.
+    for (std::size_t f = 0; f < FN; ++f) std::fill(out_n + f * P, out_n + (f + 1) * P, b[f]);
+    gemm<T>(false, false, FN, P, K, T(1), W, K, colT_n, NP, T(1), out_n, P);
   }
 }
 
