@@ -45,6 +45,44 @@ void conv_backward_data_per_image(const ConvGeom& g, const T* dout, const T* W, 
 }
 
 template <class T>
+void conv_forward_colt(const ConvGeom& g, const T* x, const T* W, const T* b, std::size_t FN, T* colT, T* out) {
+  const std::size_t P = g.out_h() * g.out_w(), K = g.cols(), NP = g.N * P;
+  ConvGeom g1 = g;
+  g1.N = 1;
+  // Fill and multiply one image at a time: its (K, P) block of colT is still
+  // in cache for the GEMM. gemm() runs single-threaded inside this region.
+#pragma omp parallel for schedule(static) if (g.N > 1 && NP * K >= kParallelMin)
+  for (std::size_t n = 0; n < g.N; ++n) {
+    T* colT_n = colT + n * P;
+    T* out_n = out + n * FN * P;
+    im2col_t(g1, x + n * g.C * g.H * g.W, colT_n, NP);
+    // out_n starts as the bias and the GEMM adds to it (beta 1): no separate
+    // pass to zero C, none to add b.
+    for (std::size_t f = 0; f < FN; ++f) std::fill(out_n + f * P, out_n + (f + 1) * P, b[f]);
+    gemm<T>(false, false, FN, P, K, T(1), W, K, colT_n, NP, T(1), out_n, P);
+  }
+}
+
+template <class T>
+void conv_backward_data_colt(const ConvGeom& g, const T* dout, const T* W, std::size_t FN, T* dcol,
+                             std::size_t slots, T* dx) {
+  const std::size_t P = g.out_h() * g.out_w(), K = g.cols(), img = g.C * g.H * g.W;
+  ConvGeom g1 = g;
+  g1.N = 1;
+  const bool par = g.N > 1 && slots > 1 && g.N * P * K >= kParallelMin;
+#pragma omp parallel num_threads(int(slots)) if (par)
+  {
+    // One (K, P) block per thread, reused image after image (stays in cache).
+    T* d = dcol + std::size_t(omp_get_thread_num()) * K * P;
+#pragma omp for schedule(static)
+    for (std::size_t n = 0; n < g.N; ++n) {
+      gemm<T>(true, false, K, P, FN, T(1), W, K, dout + n * FN * P, P, T(0), d, P);
+      col2im_t(g1, d, P, dx + n * img);
+    }
+  }
+}
+
+template <class T>
 void maxpool2_forward(std::size_t N, std::size_t C, std::size_t H, std::size_t W, const T* x, T* out,
                       std::int32_t* arg) {
   const std::size_t oh = (H - 2) / 2 + 1, ow = (W - 2) / 2 + 1;
@@ -84,5 +122,14 @@ template void maxpool2_forward<float>(std::size_t, std::size_t, std::size_t, std
                                       std::int32_t*);
 template void maxpool2_forward<double>(std::size_t, std::size_t, std::size_t, std::size_t, const double*,
                                        double*, std::int32_t*);
+
+template void conv_forward_colt<float>(const ConvGeom&, const float*, const float*, const float*, std::size_t,
+                                       float*, float*);
+template void conv_forward_colt<double>(const ConvGeom&, const double*, const double*, const double*,
+                                        std::size_t, double*, double*);
+template void conv_backward_data_colt<float>(const ConvGeom&, const float*, const float*, std::size_t, float*,
+                                             std::size_t, float*);
+template void conv_backward_data_colt<double>(const ConvGeom&, const double*, const double*, std::size_t,
+                                              double*, std::size_t, double*);
 
 }  // namespace convnet::kernels

@@ -29,6 +29,16 @@ void im2col(const ConvGeom& g, const T* x, T* col);
 template <class T>
 void col2im(const ConvGeom& g, const T* col, T* img);
 
+// The transposed layout of one image (g1.N == 1): colT rows (c, ky, kx),
+// columns (oy, ox), row r at colT + r*ld (ld >= oh*ow, so images of a batch
+// can sit side by side in a (K, N*P) matrix). Stride 1 copies whole shifted
+// rows; no per-element bounds checks.
+template <class T>
+void im2col_t(const ConvGeom& g1, const T* x, T* colT, std::size_t ld);
+// img (C,H,W) = the adjoint of im2col_t: zeroed, then every row added back.
+template <class T>
+void col2im_t(const ConvGeom& g1, const T* colT, std::size_t ld, T* img);
+
 // Max pooling over (N,C,H,W) with windows ph x pw (g.fh, g.fw); out (N,C,oh,ow);
 // arg[i] = flat index into x of the max (first on ties, as np.argmax), or -1
 // when the max is a zero of the padding.
@@ -146,6 +156,16 @@ void conv_forward_per_image(const ConvGeom& g, const T* x, const T* W, const T* 
 // dcol_n = dout_nᵀ (P, FN) · W, then col2im; dcol (N*P, K) is scratch.
 template <class T>
 void conv_backward_data_per_image(const ConvGeom& g, const T* dout, const T* W, std::size_t FN, T* dcol, T* dx);
+// ConvAlgo::TransposedCol. Forward, images in parallel: colT (K, N*P) with
+// image n in columns n*P..; out_n (FN, P) = W (FN, K) · colT_n + b.
+template <class T>
+void conv_forward_colt(const ConvGeom& g, const T* x, const T* W, const T* b, std::size_t FN, T* colT, T* out);
+// dx (N,C,H,W) from dout (N, FN, P), images in parallel: dcolT_n (K, P) =
+// Wᵀ · dout_n, then col2im_t. dcol is scratch of `slots` (K, P) blocks, one
+// per thread; at most `slots` threads run.
+template <class T>
+void conv_backward_data_colt(const ConvGeom& g, const T* dout, const T* W, std::size_t FN, T* dcol,
+                             std::size_t slots, T* dx);
 
 // 2x2 max pooling with stride 2 and no padding — the notebook's Pool1 — as a
 // fast path of maxpool_forward (same results, same argmax rule).

@@ -1,7 +1,10 @@
 #include "convnet/core/layers/convolution.hpp"
 
-#include "kernels/kernels.hpp"
+#include <algorithm>
+
 #include "convnet/core/im2col.hpp"
+#include "convnet/core/threads.hpp"
+#include "kernels/kernels.hpp"
 
 namespace convnet {
 
@@ -29,8 +32,13 @@ const Tensor<T>& Convolution<T>::forward(const Tensor<T>& x, Mode) {
   const std::size_t M = g.rows(), K = g.cols(), P = oh * ow;
 
   x_shape_ = x.shape();
-  col_.resize({M, K}, false);
   out_.resize({N, FN, oh, ow}, false);
+  if (algo_ == ConvAlgo::TransposedCol) {
+    col_.resize({K, M}, false);
+    kernels::conv_forward_colt(g, x.data(), W.data(), b.data(), FN, col_.data(), out_.data());
+    return out_;
+  }
+  col_.resize({M, K}, false);
   if (algo_ == ConvAlgo::PerImage) {
     kernels::conv_forward_per_image(g, x.data(), W.data(), b.data(), FN, col_.data(), out_.data());
     return out_;
@@ -54,6 +62,7 @@ const Tensor<T>& Convolution<T>::backward(const Tensor<T>& dout) {
     throw Error("Convolution.backward: expected dout " + shape_str({N, FN, g.out_h(), g.out_w()}) +
                 ", got " + shape_str(dout.shape()));
   if (algo_ == ConvAlgo::PerImage) return backward_per_image_(dout);
+  if (algo_ == ConvAlgo::TransposedCol) return backward_colt_(dout);
   // dout.transpose(0, 2, 3, 1).reshape(-1, FN)
   tmp_.resize({M, FN}, false);
   const T* t = tmp_.data();
@@ -94,6 +103,30 @@ const Tensor<T>& Convolution<T>::backward_per_image_(const Tensor<T>& dout) {
   dcol_.resize({M, K}, false);
   dx_.resize(x_shape_, false);
   kernels::conv_backward_data_per_image(g, dout.data(), W.data(), FN, dcol_.data(), dx_.data());
+  return dx_;
+}
+
+template <class T>
+const Tensor<T>& Convolution<T>::backward_colt_(const Tensor<T>& dout) {
+  const std::size_t FN = W.shape(0), C = W.shape(1), FH = W.shape(2), FW = W.shape(3);
+  const kernels::ConvGeom g{x_shape_[0], C, x_shape_[2], x_shape_[3], FH, FW, stride, pad};
+  const std::size_t N = g.N, P = g.out_h() * g.out_w(), M = g.rows(), K = g.cols();
+  // doutᵀ (FN, N*P), the same column order (n, y, x) as colT.
+  tmp_.resize({FN, M}, false);
+  const T* t = tmp_.data();
+  kernels::nchw_to_channel_major(N, FN, P, dout.data(), tmp_.data());
+  kernels::sum_each_row(FN, M, t, db.data());
+  // dW (FN, K) = doutᵀ (FN, N*P) · colTᵀ (N*P, K): one GEMM over the batch.
+  kernels::gemm<T>(false, true, FN, K, M, T(1), t, M, col_.data(), M, T(0), dW.data(), K);
+  if (!compute_dx_) {
+    dx_.resize({0}, false);
+    return dx_;
+  }
+  // One (K, P) scratch block per thread; resize keeps the capacity.
+  const std::size_t slots = std::size_t(std::max(1, num_threads()));
+  dcol_.resize({slots, K * P}, false);
+  dx_.resize(x_shape_, false);
+  kernels::conv_backward_data_colt(g, dout.data(), W.data(), FN, dcol_.data(), slots, dx_.data());
   return dx_;
 }
 

@@ -7,14 +7,18 @@
 
 namespace convnet {
 
-// How Convolution computes (both are im2col + GEMM, same col layout):
+// How Convolution computes (all three are im2col + GEMM):
 //  - Reference: the notebook's In [7] literally — one im2col of the whole
 //    batch, one GEMM, a transpose to NCHW; backward through the transposed dout.
 //  - PerImage: the same products blocked by image (im2col and GEMM per image,
 //    output straight into NCHW, images in parallel); dW as one GEMM.
-// Tests hold PerImage to Reference. float defaults to PerImage; double to
-// Reference, whose operation order the NumPy-exact runs rely on.
-enum class ConvAlgo { Reference, PerImage };
+//  - TransposedCol: col stored transposed, (C*FH*FW, N*oh*ow), filled by
+//    whole shifted rows (no per-pixel bounds checks); out_n = W · colT_n per
+//    image, dW = doutᵀ · colTᵀ as one GEMM, dx per image through Wᵀ · dout_n.
+// Tests hold PerImage and TransposedCol to Reference. float defaults to
+// TransposedCol; double to Reference, whose operation order the NumPy-exact
+// runs rely on.
+enum class ConvAlgo { Reference, PerImage, TransposedCol };
 
 // Convolution by im2col + GEMM, notebook In [7].
 // W (FN, C, FH, FW), b (FN); x (N, C, H, W) -> out (N, FN, out_h, out_w).
@@ -35,17 +39,20 @@ class Convolution : public Layer<T> {
   Tensor<T> W, b;
   Tensor<T> dW, db;
   std::size_t stride, pad;
+  // The last forward's im2col: (N*oh*ow, C*FH*FW) for Reference and
+  // PerImage, its transpose (C*FH*FW, N*oh*ow) for TransposedCol.
   const Tensor<T>& col() const { return col_; }
 
  private:
   const Tensor<T>& backward_per_image_(const Tensor<T>& dout);
+  const Tensor<T>& backward_colt_(const Tensor<T>& dout);
   std::vector<std::size_t> x_shape_;
-  Tensor<T> col_;     // im2col(x): (N*oh*ow, C*FH*FW), kept for dW
+  Tensor<T> col_;     // im2col(x): (N*oh*ow, C*FH*FW), or its transpose; kept for dW
   Tensor<T> tmp_;     // Reference: (N*oh*ow, FN) GEMM output / dout; PerImage: doutᵀ (FN, N*oh*ow)
-  Tensor<T> dcol_;    // (N*oh*ow, C*FH*FW)
+  Tensor<T> dcol_;    // (N*oh*ow, C*FH*FW); TransposedCol: (threads, C*FH*FW * oh*ow)
   Tensor<T> out_, dx_;
   bool compute_dx_ = true;
-  ConvAlgo algo_ = std::is_same_v<T, double> ? ConvAlgo::Reference : ConvAlgo::PerImage;
+  ConvAlgo algo_ = std::is_same_v<T, double> ? ConvAlgo::Reference : ConvAlgo::TransposedCol;
 };
 
 }  // namespace convnet
