@@ -19,43 +19,16 @@ void expect_close(const Tensor<T>& a, const Tensor<T>& b, double tol, const char
     ASSERT_NEAR(double(a[i]), double(b[i]), tol * std::max(1.0, std::fabs(double(b[i])))) << what << " at " << i;
 }
 
+// PerImage and TransposedCol against Reference: the notebook's 5x5 layer,
+// DeepConvNet's shapes (3x3, pad 1 and 2, C up to 64), odd sizes, N = 1 and
+// 3, strides 2 and 3 (the generic fill), "same" width with a different height
+// (1x3 pad 1), 5x5 pad 2, 1x1, and the first layer's case without dx.
 template <class T>
-void per_image_matches_reference(double tol) {
-  RandomState rng(21);
-  struct Case { std::vector<std::size_t> x, w; std::size_t s, p; };
-  for (const Case& c : std::vector<Case>{{{3, 1, 28, 28}, {30, 1, 5, 5}, 1, 0}, {{2, 3, 9, 7}, {4, 3, 3, 3}, 2, 1},
-                                         {{4, 2, 8, 8}, {5, 2, 5, 5}, 1, 2}}) {
-    auto x = cast<T>(test::random_tensor(c.x, rng));
-    auto W = cast<T>(test::random_tensor(c.w, rng));
-    auto b = cast<T>(test::random_tensor({c.w[0]}, rng));
-    Convolution<T> ref(W, b, c.s, c.p), fast(W, b, c.s, c.p);
-    ref.set_algorithm(ConvAlgo::Reference);
-    fast.set_algorithm(ConvAlgo::PerImage);
-    const Tensor<T> out_ref = ref.forward(x);
-    expect_close(fast.forward(x), out_ref, tol, "forward");
-    expect_close(fast.col(), ref.col(), 0.0, "col (the notebook's im2col)");
-    auto dout = cast<T>(test::random_tensor(out_ref.shape(), rng));
-    const Tensor<T> dx_ref = ref.backward(dout);
-    expect_close(fast.backward(dout), dx_ref, tol, "dx");
-    expect_close(fast.dW, ref.dW, tol, "dW");
-    expect_close(fast.db, ref.db, tol, "db");
-  }
-}
-}  // namespace
-
-TEST(FastPaths, PerImageConvolutionMatchesReferenceDouble) { per_image_matches_reference<double>(1e-12); }
-TEST(FastPaths, PerImageConvolutionMatchesReferenceFloat) { per_image_matches_reference<float>(1e-5); }
-
-namespace {
-// TransposedCol against Reference at DeepConvNet's shapes (3x3, pad 1 and 2,
-// C up to 64) plus odd sizes, N = 1 and 3, strides 2 and 3 (the generic
-// fill), "same" width with a different height (1x3 pad 1), 5x5 pad 2, 1x1,
-// and the first layer's case without dx.
-template <class T>
-void transposed_col_matches_reference(double tol) {
+void algorithm_matches_reference(ConvAlgo algo, double tol) {
   RandomState rng(23);
   struct Case { std::vector<std::size_t> x, w; std::size_t s, p; bool dx; };
   const std::vector<Case> cases{
+      {{3, 1, 28, 28}, {30, 1, 5, 5}, 1, 0, true},   {{4, 2, 8, 8}, {5, 2, 5, 5}, 1, 2, true},
       {{3, 1, 28, 28}, {16, 1, 3, 3}, 1, 1, false}, {{1, 16, 28, 28}, {16, 16, 3, 3}, 1, 1, true},
       {{3, 16, 14, 14}, {32, 16, 3, 3}, 1, 1, true}, {{3, 32, 14, 14}, {32, 32, 3, 3}, 1, 2, true},
       {{3, 32, 8, 8}, {64, 32, 3, 3}, 1, 1, true},   {{1, 64, 8, 8}, {64, 64, 3, 3}, 1, 1, true},
@@ -71,20 +44,22 @@ void transposed_col_matches_reference(double tol) {
     auto b = cast<T>(test::random_tensor({c.w[0]}, rng));
     Convolution<T> ref(W, b, c.s, c.p), fast(W, b, c.s, c.p);
     ref.set_algorithm(ConvAlgo::Reference);
-    fast.set_algorithm(ConvAlgo::TransposedCol);
+    fast.set_algorithm(algo);
     ref.set_compute_dx(c.dx);
     fast.set_compute_dx(c.dx);
     // Twice: the second pass runs on the buffers of the first.
     for (int pass = 0; pass < 2; ++pass) {
       const Tensor<T> out_ref = ref.forward(x);
       expect_close(fast.forward(x), out_ref, tol, "forward");
-      // col() is the transpose of the notebook's im2col.
+      // col() is the notebook's im2col (PerImage) or its transpose (TransposedCol).
       const Tensor<T>& cr = ref.col();
-      const Tensor<T>& ct = fast.col();
-      ASSERT_EQ(ct.shape(), (std::vector<std::size_t>{cr.shape(1), cr.shape(0)}));
+      const Tensor<T>& cf = fast.col();
+      const bool t = algo == ConvAlgo::TransposedCol;
+      ASSERT_EQ(cf.shape(), t ? (std::vector<std::size_t>{cr.shape(1), cr.shape(0)}) : cr.shape());
       for (std::size_t i = 0; i < cr.shape(0); ++i)
         for (std::size_t k = 0; k < cr.shape(1); ++k)
-          ASSERT_EQ(ct[k * cr.shape(0) + i], cr[i * cr.shape(1) + k]) << "col row " << i << " col " << k;
+          ASSERT_EQ(cf[t ? k * cr.shape(0) + i : i * cr.shape(1) + k], cr[i * cr.shape(1) + k])
+              << "col row " << i << " col " << k;
       auto dout = cast<T>(test::random_tensor(out_ref.shape(), rng));
       const Tensor<T> dx_ref = ref.backward(dout);
       expect_close(fast.backward(dout), dx_ref, tol, "dx");
@@ -95,8 +70,16 @@ void transposed_col_matches_reference(double tol) {
 }
 }  // namespace
 
-TEST(FastPaths, TransposedColConvolutionMatchesReferenceDouble) { transposed_col_matches_reference<double>(1e-12); }
-TEST(FastPaths, TransposedColConvolutionMatchesReferenceFloat) { transposed_col_matches_reference<float>(1e-4); }
+TEST(FastPaths, PerImageConvolutionMatchesReferenceDouble) {
+  algorithm_matches_reference<double>(ConvAlgo::PerImage, 1e-12);
+}
+TEST(FastPaths, PerImageConvolutionMatchesReferenceFloat) { algorithm_matches_reference<float>(ConvAlgo::PerImage, 1e-4); }
+TEST(FastPaths, TransposedColConvolutionMatchesReferenceDouble) {
+  algorithm_matches_reference<double>(ConvAlgo::TransposedCol, 1e-12);
+}
+TEST(FastPaths, TransposedColConvolutionMatchesReferenceFloat) {
+  algorithm_matches_reference<float>(ConvAlgo::TransposedCol, 1e-4);
+}
 
 TEST(FastPaths, FloatConvolutionDefaultsToTransposedCol) {
   Convolution<float> f(Tensor<float>({2, 1, 3, 3}), Tensor<float>({2}));

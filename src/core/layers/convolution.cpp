@@ -83,18 +83,24 @@ const Tensor<T>& Convolution<T>::backward(const Tensor<T>& dout) {
   return dx_;
 }
 
+// doutᵀ as (FN, N*P) in tmp_: plane f of every image side by side, columns
+// in (n, y, x) order (the rows of col, the columns of colT); and db[f] = the
+// sum of row f, in the notebook's row order.
+template <class T>
+const T* Convolution<T>::channel_major_dout_(const Tensor<T>& dout, std::size_t N, std::size_t FN, std::size_t P) {
+  tmp_.resize({FN, N * P}, false);
+  kernels::nchw_to_channel_major(N, FN, P, dout.data(), tmp_.data());
+  kernels::sum_each_row(FN, N * P, tmp_.data(), db.data());
+  return tmp_.data();
+}
+
 template <class T>
 const Tensor<T>& Convolution<T>::backward_per_image_(const Tensor<T>& dout) {
   const std::size_t FN = W.shape(0), C = W.shape(1), FH = W.shape(2), FW = W.shape(3);
   const kernels::ConvGeom g{x_shape_[0], C, x_shape_[2], x_shape_[3], FH, FW, stride, pad};
   const std::size_t N = g.N, P = g.out_h() * g.out_w(), M = g.rows(), K = g.cols();
-  // doutᵀ as (FN, N*P): plane f of every image side by side, so that
   // dW = doutᵀ · col is one GEMM over all N*P rows of col.
-  tmp_.resize({FN, M}, false);
-  const T* t = tmp_.data();
-  kernels::nchw_to_channel_major(N, FN, P, dout.data(), tmp_.data());
-  // db[f] = Σ over (n, y, x), in the notebook's row order
-  kernels::sum_each_row(FN, M, t, db.data());
+  const T* t = channel_major_dout_(dout, N, FN, P);
   kernels::gemm<T>(false, false, FN, K, M, T(1), t, M, col_.data(), K, T(0), dW.data(), K);
   if (!compute_dx_) {
     dx_.resize({0}, false);
@@ -111,11 +117,7 @@ const Tensor<T>& Convolution<T>::backward_colt_(const Tensor<T>& dout) {
   const std::size_t FN = W.shape(0), C = W.shape(1), FH = W.shape(2), FW = W.shape(3);
   const kernels::ConvGeom g{x_shape_[0], C, x_shape_[2], x_shape_[3], FH, FW, stride, pad};
   const std::size_t N = g.N, P = g.out_h() * g.out_w(), M = g.rows(), K = g.cols();
-  // doutᵀ (FN, N*P), the same column order (n, y, x) as colT.
-  tmp_.resize({FN, M}, false);
-  const T* t = tmp_.data();
-  kernels::nchw_to_channel_major(N, FN, P, dout.data(), tmp_.data());
-  kernels::sum_each_row(FN, M, t, db.data());
+  const T* t = channel_major_dout_(dout, N, FN, P);
   // dW (FN, K) = doutᵀ (FN, N*P) · colTᵀ (N*P, K): one GEMM over the batch.
   kernels::gemm<T>(false, true, FN, K, M, T(1), t, M, col_.data(), M, T(0), dW.data(), K);
   if (!compute_dx_) {

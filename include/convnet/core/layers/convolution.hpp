@@ -45,6 +45,7 @@ class Convolution : public Layer<T> {
 
  private:
   const Tensor<T>& backward_per_image_(const Tensor<T>& dout);
+  const T* channel_major_dout_(const Tensor<T>& dout, std::size_t N, std::size_t FN, std::size_t P);
   const Tensor<T>& backward_colt_(const Tensor<T>& dout);
   std::vector<std::size_t> x_shape_;
   Tensor<T> col_;     // im2col(x): (N*oh*ow, C*FH*FW), or its transpose; kept for dW
