@@ -211,3 +211,16 @@ def test_no_leak_over_10000_calls():
     gc.collect()
     grown = rss_kib() - before
     assert grown < 2048, f'RSS grew by {grown} KiB over 10000 calls'
+
+
+def test_strided_input_and_architecture_files():
+    np.random.seed(9)
+    net = convnet.SimpleConvNet(**SMALL)
+    big = np.random.rand(6, 2, 20, 20)
+    x = big[:, :1, ::2, ::2]                                   # strided float64 view
+    np.testing.assert_array_equal(net.predict(x), net.predict(np.ascontiguousarray(x)))
+    np.testing.assert_array_equal(net.predict(x.astype(np.float32)), net.predict(x.astype(np.float32).copy()))
+    repo = os.path.join(os.path.dirname(__file__), '..', '..')
+    deep = convnet.Sequential(os.path.join(repo, 'examples', 'deep_convnet.json'), dtype=np.float32)
+    assert [k for k in deep.params if k.startswith('W')] == [f'W{i}' for i in range(1, 9)]
+    assert deep.predict(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 10)
