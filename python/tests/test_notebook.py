@@ -1,0 +1,45 @@
+"""End to end: the notebook's training loop (In [12]-In [15]) with np.random.seed(0),
+20 iterations on the first 1000 MNIST images, once with convnet and once with
+the NumPy classes of tools/reference/notebook.py: the same losses."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import convnet
+
+REPO = os.path.join(os.path.dirname(__file__), '..', '..')
+sys.path.insert(0, os.path.join(REPO, 'tools', 'reference'))
+import notebook  # noqa: E402
+
+DATA = os.path.join(REPO, 'data', 'mnist')
+ITERS, TRAIN, BATCH = 20, 1000, 100
+
+
+def run(network_class, optimizer_class, x_train, d_train):
+    np.random.seed(0)
+    network = network_class()
+    opt = optimizer_class()
+    losses = []
+    for i in range(ITERS):
+        batch_mask = np.random.choice(TRAIN, BATCH)
+        x_batch, d_batch = x_train[batch_mask], d_train[batch_mask]
+        grad = network.gradient(x_batch, d_batch)
+        opt.update(network.params, grad)
+        losses.append(float(network.loss(x_batch, d_batch)))
+    return losses, network.accuracy(x_train, d_train)
+
+
+@pytest.mark.skipif(not os.path.isfile(os.path.join(DATA, 'train-labels-idx1-ubyte')),
+                    reason='MNIST not fetched (scripts/fetch-mnist.sh)')
+def test_twenty_iterations_match_numpy():
+    (x_train, d_train), _ = convnet.load_mnist(flatten=False, data_dir=DATA)
+    x_train, d_train = x_train[:TRAIN], d_train[:TRAIN]
+    (nx, nd), _ = notebook.load_mnist(DATA)
+    np.testing.assert_array_equal(x_train, nx[:TRAIN])         # same pixels, as float32
+    ours, acc = run(convnet.SimpleConvNet, convnet.optimizer.Adam, x_train, d_train)
+    theirs, nacc = run(notebook.SimpleConvNet, notebook.Adam, nx[:TRAIN], nd[:TRAIN])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=0)
+    assert ours[-1] < ours[0]
+    assert acc == nacc
