@@ -15,6 +15,7 @@ pkgs=(
   python3-numpy            # cross-checks against NumPy in the tests
   pybind11-dev python3-dev # the Python module (python/)
   python3-pytest           # its tests
+  libopenmpi-dev openmpi-bin  # data-parallel training: mpirun -np N convnet train
 )
 missing=()
 for p in "${pkgs[@]}"; do

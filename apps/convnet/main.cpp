@@ -9,6 +9,7 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "parallel.hpp"
 #include "convnet/core/error.hpp"
 #include "convnet/core/version.hpp"
 
@@ -178,16 +179,24 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_error(reword(e, app, cmd));
   }
+  // Several processes from mpirun: only an MPI build's train joins them.
+  if (cmd)
+    if (const std::string m = convnet::cli::launch_refusal(cmd->get_name()); !m.empty()) {
+      if (convnet::cli::launched_rank() == 0) std::fprintf(stderr, "convnet: error: %s\n", m.c_str());
+      return 2;
+    }
+  // Under mpirun every process meets the same error: rank 0 reports it.
+  const bool report = convnet::cli::launched_rank() == 0;
   try {
     return run ? run() : 0;
   } catch (const convnet::IoError& e) {
-    std::fprintf(stderr, "convnet: error: %s\n", e.what());
+    if (report) std::fprintf(stderr, "convnet: error: %s\n", e.what());
     return 1;
   } catch (const convnet::Error& e) {
-    std::fprintf(stderr, "convnet: error: %s\n", e.what());
+    if (report) std::fprintf(stderr, "convnet: error: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "convnet: error: %s\n", e.what());
+    if (report) std::fprintf(stderr, "convnet: error: %s\n", e.what());
     return 1;
   }
 }

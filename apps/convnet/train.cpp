@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "parallel.hpp"
 #include "convnet/convnet.hpp"
 
 namespace convnet::cli {
@@ -215,12 +217,17 @@ void check_train_memory(const TrainArgs& a, const RunOptions& run, const Archite
 }
 
 template <class T>
-int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const NpzArchive* resume) {
+int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const NpzArchive* resume,
+              ProcessGroup& group) {
   if (run.eval_interval && run.print_interval % run.eval_interval)
     throw Error("--print-interval " + std::to_string(run.print_interval) + " must be a multiple of --eval-interval " +
                 std::to_string(run.eval_interval) + " (the printed accuracies are the evaluation's)");
-  set_num_threads(a.threads);
-  if (const char* w = blas_slow_kernel_warning()) std::cerr << "convnet: warning: " << w << "\n";
+  // Over MPI only rank 0 prints and writes (docs/SCALING.md); processes on
+  // one machine share its cores unless --threads says otherwise.
+  const bool root = group.root(), quiet = a.quiet || !root;
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  set_num_threads(a.threads || group.local_size() == 1 ? a.threads : std::max(1, cores / group.local_size()));
+  if (const char* w = blas_slow_kernel_warning(); w && root) std::cerr << "convnet: warning: " << w << "\n";
 
   // In [10], In [11]
   const Mnist mnist = load_mnist(a.data);
@@ -269,6 +276,7 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
 
   // In [14], In [15]
   Trainer<T> trainer(network, *optimizer, x_train, x_test, run.train_options(x_train.count), rng);
+  if (group.size() > 1) trainer.set_communicator(group.comm());
   if (resume) {
     restore_checkpoint(*resume, a.resume, network, *optimizer, trainer);
     if (trainer.iter() > run.iters)
@@ -279,15 +287,19 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
   }
 
   auto write_checkpoint = [&] {
-    if (!a.checkpoint.empty()) save_checkpoint(a.checkpoint, run, network, *optimizer, trainer);
+    if (!a.checkpoint.empty() && root) save_checkpoint(a.checkpoint, run, network, *optimizer, trainer);
   };
   // A test hook for the resume test: die by SIGKILL after this iteration.
   const char* kill_at = std::getenv("CONVNET_TEST_KILL_AFTER_ITER");
   const std::size_t kill_after = kill_at ? std::size_t(std::strtoull(kill_at, nullptr, 10)) : 0;
+  // Over MPI: only this rank dies (the dead-rank test).
+  const char* kill_rank_env = std::getenv("CONVNET_TEST_KILL_RANK");
+  const int kill_rank = kill_rank_env ? std::atoi(kill_rank_env) : -1;
 
   install_signal_handlers();
-  ProgressBar bar(run.iters, !a.quiet && is_terminal(2));
+  ProgressBar bar(run.iters, !quiet && is_terminal(2));
   bar.update(trainer.iter(), trainer.train_loss_list().empty() ? 0.0 : trainer.train_loss_list().back());
+  try {
   trainer.run(
       [&](std::size_t i, double loss) {
         if (!std::isfinite(loss)) {
@@ -314,10 +326,10 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
         }
         bar.update(i, loss);
         if (a.checkpoint_every && i % a.checkpoint_every == 0) write_checkpoint();
-        if (kill_after && i == kill_after) raise(SIGKILL);
+        if (kill_after && i == kill_after && (kill_rank < 0 || kill_rank == group.rank())) raise(SIGKILL);
       },
       [&](const EvalRecord& r) {
-        if (a.quiet) return;
+        if (quiet) return;
         if (r.epoch) {
           bar.clear();  // book: trainer.py's line
           std::printf("=== epoch:%zu, train acc:%s, test acc:%s ===\n", r.epoch, python_float(r.accr_train).c_str(),
@@ -331,13 +343,26 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
         std::fflush(stdout);
       },
       [] { return g_signal != 0; });
+  } catch (const Diverged&) {
+    throw;  // every process saw the same loss and stops here
+  } catch (const std::exception& e) {
+    // One process failed (a checkpoint write) while the others wait for it
+    // in the next allreduce: end them all rather than hang.
+    if (group.size() == 1) throw;
+    bar.clear();
+    std::fprintf(stderr, "convnet: error: rank %d: %s\n", group.rank(), e.what());
+    group.abort(1);
+  }
   bar.finish();
+  // The signal as all processes agree (any one's stopped them all).
+  const int sig = group.size() > 1 ? group.comm().allreduce_max(int(g_signal)) : int(g_signal);
   // book: trainer.py, after the last step: the accuracy on the whole test set.
-  if (run.epochs && !a.quiet && !g_signal && trainer.iter() == run.iters) {
-    const double acc = trainer.accuracy(x_test);
-    std::printf("=============== Final Test Accuracy ===============\ntest acc:%s\n", python_float(acc).c_str());
+  if (run.epochs && !a.quiet && !sig && trainer.iter() == run.iters) {
+    const double acc = trainer.accuracy(x_test);  // collective: every process counts its share
+    if (root) std::printf("=============== Final Test Accuracy ===============\ntest acc:%s\n", python_float(acc).c_str());
     std::fflush(stdout);
   }
+  if (!root) return sig ? 128 + sig : 0;  // rank 0 writes everything
 
   // In [16], and the outputs asked for.
   std::vector<std::string> written;
@@ -390,19 +415,20 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
        << evals * (run.epochs && run.epoch_eval_size
                        ? std::min(run.epoch_eval_size, x_train.count) + std::min(run.epoch_eval_size, x_test.count)
                        : x_train.count + x_test.count)
-       << ", \"threads\": " << num_threads()
+       << ", \"threads\": " << num_threads() << ", \"processes\": " << group.size()
+       << ", \"allreduce_seconds\": " << python_float(trainer.allreduce_seconds())
        << ", \"dtype\": \"" << (sizeof(T) == 4 ? "float32" : "float64") << "\", \"blas\": \"" << blas_info()
        << "\"}\n";
     write_file_atomic(a.timings, js.str());
     wrote(a.timings);
   }
-  if (g_signal) {
+  if (sig) {
     std::string list;
     for (const auto& w : written) list += (list.empty() ? "" : ", ") + w;
     std::fprintf(stderr, "convnet: %s: stopped after iteration %zu of %zu%s%s\n",
-                 g_signal == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)", trainer.iter(), run.iters,
+                 sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)", trainer.iter(), run.iters,
                  list.empty() ? "" : "; wrote ", list.c_str());
-    return 128 + int(g_signal);
+    return 128 + sig;
   }
   return 0;
 }
@@ -469,6 +495,9 @@ void add_train(CLI::App& app, Runner& run) {
   cmd->add_option("--resume", a.resume, "Continue the run saved in this checkpoint, exactly");
   cmd->callback([&run, cmd]() {
     run = [cmd] {
+      // Under mpirun: join the other processes (what fails before training
+      // fails alike on all; main() lets rank 0 alone report it).
+      ProcessGroup group;
       // Fail before training, not after it, on outputs that cannot be written
       // or would destroy another output or an input (DESIGN.md §5).
       std::vector<NamedPath> outputs, inputs;
@@ -500,10 +529,10 @@ void add_train(CLI::App& app, Runner& run) {
       }
       const NpzArchive* resume = a.resume.empty() ? nullptr : &saved;
       try {
-        return options.numpy_compatible ? run_train<double>(a, *cmd, options, resume)
-                                        : run_train<float>(a, *cmd, options, resume);
+        return options.numpy_compatible ? run_train<double>(a, *cmd, options, resume, group)
+                                        : run_train<float>(a, *cmd, options, resume, group);
       } catch (const Diverged& e) {
-        std::fprintf(stderr, "convnet: error: %s\n", e.what());
+        if (group.root()) std::fprintf(stderr, "convnet: error: %s\n", e.what());
         return 1;
       }
     };

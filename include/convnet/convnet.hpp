@@ -9,6 +9,7 @@
 #include "convnet/io/npz.hpp"
 #include "convnet/io/plot.hpp"
 #include "convnet/train/checkpoint.hpp"
+#include "convnet/train/communicator.hpp"
 #include "convnet/train/evaluate.hpp"
 #include "convnet/train/model.hpp"
 #include "convnet/train/trainer.hpp"

@@ -276,6 +276,12 @@ const NamedTensors<T>& Sequential<T>::gradient(const Tensor<T>& x, const Tensor<
   return backward_();
 }
 
+template <class T>
+void Sequential<T>::set_batch_share(std::size_t offset, std::size_t total) {
+  for (auto& [name, layer] : layers_)
+    if (auto* d = dynamic_cast<Dropout<T>*>(layer)) d->set_batch_share(offset, total);
+}
+
 template class Sequential<float>;
 template class Sequential<double>;
 

@@ -1,6 +1,7 @@
 #include "convnet/train/evaluate.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include "convnet/core/error.hpp"
 
@@ -21,6 +22,21 @@ std::size_t Evaluator<T>::count_correct(Network<T>& net, const Dataset& d, std::
     const std::vector<std::int32_t>& p = net.predict_classes(x_);
     for (std::size_t j = 0; j < n; ++j) correct += p[j] == t_[j];
     if (predicted) std::copy(p.begin(), p.end(), predicted->begin() + std::ptrdiff_t(i));
+  }
+  return correct;
+}
+
+template <class T>
+std::size_t Evaluator<T>::count_correct(Network<T>& net, const Dataset& d, std::size_t begin, std::size_t n) {
+  if (begin > d.count || n > d.count - begin)
+    throw Error("evaluation: images [" + std::to_string(begin) + ", " + std::to_string(begin + n) +
+                ") are not inside the " + std::to_string(d.count) + " of the data set");
+  std::size_t correct = 0;
+  for (std::size_t i = begin; i < begin + n; i += batch_size_) {
+    const std::size_t m = std::min(batch_size_, begin + n - i);
+    slice_batch(d, i, m, normalize_, false, x_, t_);
+    const std::vector<std::int32_t>& p = net.predict_classes(x_);
+    for (std::size_t j = 0; j < m; ++j) correct += p[j] == t_[j];
   }
   return correct;
 }

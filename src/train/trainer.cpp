@@ -41,17 +41,70 @@ double since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 template <class T>
+void Trainer<T>::set_communicator(Communicator& comm) {
+  if (std::size_t(comm.size()) > opt_.batch_size)
+    throw Error("train: " + std::to_string(comm.size()) + " processes share a minibatch of " +
+                std::to_string(opt_.batch_size) + " images; give each at least one (--batch-size)");
+  comm_ = &comm;
+}
+
+// Sums weight * (each gradient), then the BatchNorm running statistics
+// weighted the same way, over the processes, in one allreduce of one packed
+// buffer. The running mean's update is linear in the batch mean, so the
+// weighted average is the whole batch's; the running variance becomes the
+// average of the shares' (docs/SCALING.md).
+template <class T>
+void Trainer<T>::reduce_(const NamedTensors<T>* grads, T weight) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const NamedTensors<T>& buffers = net_.buffers();
+  std::size_t n = 0;
+  if (grads)
+    for (const auto& [name, t] : *grads) n += t->size();
+  for (const auto& [name, t] : buffers) n += t->size();
+  if (n == 0) return;
+  flat_.resize(n);
+  T* p = flat_.data();
+  auto pack = [&](const NamedTensors<T>& ts) {
+    for (const auto& [name, t] : ts)
+      for (T v : *t) *p++ = v * weight;
+  };
+  auto unpack = [&](const NamedTensors<T>& ts) {
+    for (const auto& [name, t] : ts) std::copy(p, p + t->size(), t->data()), p += t->size();
+  };
+  if (grads) pack(*grads);
+  pack(buffers);
+  comm_->allreduce_sum(flat_.data(), n);
+  p = flat_.data();
+  if (grads) unpack(*grads);
+  unpack(buffers);
+  allreduce_seconds_ += since(t0);
+}
+
+template <class T>
 double Trainer<T>::step() {
   const auto t0 = std::chrono::steady_clock::now();
-  // batch_mask = np.random.choice(train_size, batch_size)
+  // batch_mask = np.random.choice(train_size, batch_size): the same on every process.
   rng_.choice(train_.count, opt_.batch_size, batch_mask_.data());
-  gather_batch(train_, batch_mask_.data(), opt_.batch_size, opt_.normalize, false, x_batch_, d_batch_);
+  const bool parallel = comm_->size() > 1;
+  const Share share = share_of(opt_.batch_size, comm_->rank(), comm_->size());
+  gather_batch(train_, batch_mask_.data() + share.begin, share.count, opt_.normalize, false, x_batch_, d_batch_);
+  if (parallel) net_.set_batch_share(share.begin, opt_.batch_size);
+  // The loss is the share's mean: weighting by the share's part of the batch
+  // makes the sum over processes the whole batch's mean.
+  const T weight = T(double(share.count) / double(opt_.batch_size));
   const NamedTensors<T>& grad = net_.gradient(x_batch_, d_batch_);
-  // (A data-parallel all-reduce of `grad` would go here, between gradient and update.)
+  if (parallel) reduce_(&grad, weight);
   optimizer_.update(net_.params(), grad);
   // loss = network.loss(x_batch, t_batch). No backward follows: in Mode::Eval
   // it may take the fused path.
-  const double loss = double(net_.loss(x_batch_, d_batch_, loss_mode_));
+  double loss = double(net_.loss(x_batch_, d_batch_, loss_mode_));
+  if (parallel) {
+    // A Train-mode loss moved the running statistics again.
+    if (loss_mode_ == Mode::Train) reduce_(nullptr, weight);
+    loss *= double(share.count);
+    comm_->allreduce_sum(&loss, 1);
+    loss /= double(opt_.batch_size);
+  }
   losses_.push_back(loss);
   ++iter_;
   train_seconds_ += since(t0);
@@ -60,7 +113,11 @@ double Trainer<T>::step() {
 
 template <class T>
 double Trainer<T>::accuracy(const Dataset& d) {
-  return evaluator_.accuracy(net_, d);
+  if (comm_->size() == 1) return evaluator_.accuracy(net_, d);
+  const Share share = share_of(d.count, comm_->rank(), comm_->size());
+  std::uint64_t correct = share.count ? evaluator_.count_correct(net_, d, share.begin, share.count) : 0;
+  comm_->allreduce_sum(&correct, 1);
+  return d.count ? double(correct) / double(d.count) : 0.0;
 }
 
 template <class T>
@@ -96,7 +153,10 @@ void Trainer<T>::run(const std::function<void(std::size_t, double)>& on_step,
     seconds_ = std::chrono::duration<double>(clock::now() - start).count();
     // After the evaluation: a checkpoint taken here holds it.
     if (on_step) on_step(iter_, loss);
-    if (stop && stop()) break;
+    bool stopping = stop && stop();
+    // Every process leaves at the same iteration, or the others would wait in the next allreduce.
+    if (comm_->size() > 1) stopping = comm_->allreduce_max(stopping ? 1 : 0) != 0;
+    if (stopping) break;
   }
 }
 

@@ -44,6 +44,11 @@ class Network {
   virtual Architecture architecture() const = 0;
   // The loss of the last loss()/gradient() call.
   virtual T last_loss() const = 0;
+  // Data-parallel training: the inputs that follow are rows [offset, offset
+  // + their count) of a minibatch of `total` rows; layers that draw random
+  // numbers per row (Dropout) draw the whole batch's and keep these rows'.
+  // total = 0 (the default): each input is a whole batch.
+  virtual void set_batch_share(std::size_t /*offset*/, std::size_t /*total*/) {}
 
  private:
   Tensor<T> batch_x_;  // accuracy()'s batch, reused

@@ -73,6 +73,7 @@ class Sequential : public Network<T> {
   const NamedTensors<T>& buffers() const override { return buffers_; }
   Architecture architecture() const override { return arch_; }
   T last_loss() const override { return last_layer_.loss(); }
+  void set_batch_share(std::size_t offset, std::size_t total) override;
 
   // The layers as they run, in order. A fused layer is named after the
   // three it replaces: "Conv1+Relu1+Pool1".

@@ -22,6 +22,8 @@ class Evaluator {
   // batch counts too. When `predicted` is given it receives the class of
   // every image, in order. Allocates nothing once its buffers have grown.
   std::size_t count_correct(Network<T>& net, const Dataset& d, std::vector<std::int32_t>* predicted = nullptr);
+  // The same over the images [begin, begin + n) of d (a process's share).
+  std::size_t count_correct(Network<T>& net, const Dataset& d, std::size_t begin, std::size_t n);
   // count_correct / d.count (0 for an empty set).
   double accuracy(Network<T>& net, const Dataset& d);
 

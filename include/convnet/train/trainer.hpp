@@ -13,6 +13,7 @@
 #include "convnet/core/optimizer.hpp"
 #include "convnet/core/random.hpp"
 #include "convnet/core/network.hpp"
+#include "convnet/train/communicator.hpp"
 #include "convnet/train/evaluate.hpp"
 
 namespace convnet {
@@ -63,14 +64,23 @@ class Trainer {
   // of the network's loss(): Architecture::loss_train_mode).
   double step();
   // Accuracy of the network on a whole data set, in batches (accuracy()).
+  // Over several processes each counts its share; the counts are summed.
   double accuracy(const Dataset& d);
+  // Data-parallel training (docs/SCALING.md): every process draws the same
+  // minibatch, takes its contiguous share (share_of), and the gradients,
+  // weighted by share size, are summed so every process makes the
+  // single-process update up to summation order. Every process must call
+  // step/run/accuracy/evaluate together. Default: one process. `comm` must
+  // outlive the trainer.
+  void set_communicator(Communicator& comm);
   // The network trained.
   Network<T>& network() { return net_; }
   EvalRecord evaluate();
 
   // Runs until options.iters; on_eval after every evaluation, then on_step
   // after every iteration (its evaluation included); stop() is polled after
-  // each iteration (e.g. a signal). A non-finite loss skips the evaluation.
+  // each iteration (e.g. a signal) and, over several processes, all stop
+  // when any asks to. A non-finite loss skips the evaluation.
   void run(const std::function<void(std::size_t iter, double loss)>& on_step = nullptr,
            const std::function<void(const EvalRecord&)>& on_eval = nullptr,
            const std::function<bool()>& stop = nullptr);
@@ -84,6 +94,8 @@ class Trainer {
   // Wall seconds spent in step() and in evaluate(), for benchmarks.
   double train_seconds() const { return train_seconds_; }
   double eval_seconds() const { return eval_seconds_; }
+  // Wall seconds spent in the gradient allreduce (included in train_seconds).
+  double allreduce_seconds() const { return allreduce_seconds_; }
 
  private:
   Network<T>& net_;
@@ -94,7 +106,11 @@ class Trainer {
   RandomState& rng_;
   std::size_t iter_ = 0;
   double seconds_ = 0;
-  double train_seconds_ = 0, eval_seconds_ = 0;
+  double train_seconds_ = 0, eval_seconds_ = 0, allreduce_seconds_ = 0;
+  LocalCommunicator local_;
+  Communicator* comm_ = &local_;
+  std::vector<T> flat_;  // the gradients (and buffers) packed for one allreduce
+  void reduce_(const NamedTensors<T>* grads, T weight);
   std::vector<double> losses_;
   std::vector<EvalRecord> evals_;
   std::vector<std::size_t> batch_mask_;

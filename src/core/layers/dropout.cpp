@@ -23,7 +23,15 @@ const Tensor<T>& Dropout<T>::forward(const Tensor<T>& x, Mode mode) {
     // np.random.rand(*x.shape) > dropout_ratio: the draws stay on this
     // thread and in C order, the stream NumPy would consume.
     mask_.resize(x.size());
+    const std::size_t rows = x.ndim() ? x.shape(0) : 1, per_row = rows ? x.size() / rows : 0;
+    if (share_total_ && share_offset_ + rows > share_total_)
+      throw Error("Dropout: rows [" + std::to_string(share_offset_) + ", " + std::to_string(share_offset_ + rows) +
+                  ") are not inside the batch of " + std::to_string(share_total_));
+    const std::size_t before = share_total_ ? share_offset_ * per_row : 0,
+                      after = share_total_ ? (share_total_ - share_offset_ - rows) * per_row : 0;
+    for (std::size_t i = 0; i < before; ++i) rng_->random_sample();
     for (std::size_t i = 0; i < mask_.size(); ++i) mask_[i] = rng_->random_sample() > dropout_ratio_;
+    for (std::size_t i = 0; i < after; ++i) rng_->random_sample();
     kernels::dropout_apply(x.size(), x.data(), mask_.data(), out_.data());
     cached_ = Cached::Train;
   } else {

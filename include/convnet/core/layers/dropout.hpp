@@ -25,6 +25,11 @@ class Dropout : public Layer<T> {
   const Tensor<T>& backward(const Tensor<T>& dout) override;
 
   void set_random_state(RandomState* rng) { rng_ = rng; }
+  // Data-parallel training: x is rows [offset, offset + x's rows) of a batch
+  // of `total` rows. A Train forward then consumes the whole batch's draws
+  // and keeps its rows' masks, so a share sees the single-process masks and
+  // every process's stream stays in step. total = 0: x is the whole batch.
+  void set_batch_share(std::size_t offset, std::size_t total) { share_offset_ = offset, share_total_ = total; }
   RandomState* random_state() const { return rng_; }
   double dropout_ratio() const { return dropout_ratio_; }
   // The last Train forward's mask, 1 where x was kept (C order, x's size).
@@ -34,6 +39,7 @@ class Dropout : public Layer<T> {
   double dropout_ratio_;
   RandomState* rng_;
   enum class Cached { Nothing, Train, Eval } cached_ = Cached::Nothing;
+  std::size_t share_offset_ = 0, share_total_ = 0;
   std::vector<std::uint8_t> mask_;  // one byte per element, reused: no allocation after the first step
   Tensor<T> out_, dx_;
 };
