@@ -52,7 +52,8 @@ class ShowTest : public ::testing::Test {
     dir_ = new fs::path(test::fresh_dir("show"));
     test::write_toy_idx(*dir_ / "data", 300, 100);
     const auto r = run_cli("train --data " + d("data") + " --iters 60 --batch-size 20 --train-size 0 --test-size 0 "
-                           "--threads 1 --seed 3 -q --save-init " + d("init.npz") + " --save " + d("model.npz"));
+                           "--threads 1 --seed 3 -q --save-init " + d("init.npz") + " --save " + d("model.npz") +
+                           " --metrics " + d("m.csv"));
     ASSERT_EQ(r.status, 0) << r.err;
   }
   static void TearDownTestSuite() {
@@ -296,5 +297,57 @@ TEST_F(ShowTest, NoMistakesWritesNoPicture) {
   const auto r = run_cli("show mistakes --model " + d("model.npz") + " --data " + d("data") + " -o " + out);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "no mistakes in 100 images\n");
+  EXPECT_FALSE(fs::exists(out));
+}
+
+namespace {
+// Pixels of colour c (within 8 per channel) inside the chart's panel.
+long panel_pixels(const Rgb& img, unsigned c) {
+  long n = 0;
+  for (int y = img.height * 12 / 100 + 2; y < img.height * 88 / 100 - 2; ++y)
+    for (int x = img.width * 13 / 100 + 2; x < img.width * 90 / 100 - 2; ++x) {
+      const unsigned v = img.at(x, y);
+      bool close = true;
+      for (int s = 0; s < 24; s += 8) close = close && std::abs(int((v >> s) & 0xFF) - int((c >> s) & 0xFF)) <= 8;
+      n += close;
+    }
+  return n;
+}
+}  // namespace
+
+TEST_F(ShowTest, PlotRedrawsTheChartsFromMetricsFiles) {
+  // A second run, by hand: accuracies falling where the trained run's rise.
+  std::ofstream(d("other.csv")) << "iter,loss,accr_train,accr_test,seconds\n"
+                                   "10,2.2,0.9,0.85,0.1\n20,1.5,0.5,0.45,0.2\n30,1.0,0.2,0.15,0.3\n60,0.5,0.1,0.05,0.6\n";
+  constexpr unsigned kRed = 0xE24A33, kBlue = 0x348ABD, kPurple = 0x988ED5, kGrey = 0x777777;
+  auto r = run_cli("plot " + d("m.csv") + " -o " + d("one.png") + " --loss " + d("loss.png"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  Rgb img = decode(d("one.png"));
+  ASSERT_EQ(img.width, 800);
+  // One file: the two lines of 'train --plot', training set and test set.
+  EXPECT_GT(panel_pixels(img, kRed), 100);
+  EXPECT_GT(panel_pixels(img, kBlue), 100);
+  EXPECT_EQ(panel_pixels(img, kPurple), 0);
+  EXPECT_GT(panel_pixels(decode(d("loss.png")), kRed), 100);
+  // Two files: four lines, one per file and set.
+  r = run_cli("plot " + d("m.csv") + " " + d("other.csv") + " -o " + d("two.png"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  img = decode(d("two.png"));
+  for (unsigned c : {kRed, kBlue, kPurple, kGrey}) EXPECT_GT(panel_pixels(img, c), 100) << std::hex << c;
+
+  // Bad input: exit 2, one line naming the file and what was expected, no file.
+  std::ofstream(d("bad.csv")) << "step,acc\n1,0.5\n";
+  std::ofstream(d("row.csv")) << "iter,loss,accr_train,accr_test,seconds\n10,2.2,0.9,x,0.1\n";
+  const std::string out = d("never.png");
+  for (const auto& [file, want] :
+       {std::pair{d("bad.csv"), d("bad.csv") + ": first line is 'step,acc'; expected a metrics CSV written by "
+                                               "'convnet train --metrics' (header iter,loss,accr_train,accr_test,seconds)"},
+        {d("row.csv"), d("row.csv") + ": line 2 is '10,2.2,0.9,x,0.1'; expected 5 numbers"},
+        {d("missing.csv"), d("missing.csv") + ": cannot open: No such file or directory; expected a metrics CSV"}}) {
+    r = run_cli("plot " + d("m.csv") + " " + file + " -o " + out);
+    EXPECT_EQ(r.status, 2) << file;
+    EXPECT_NE(r.err.find("convnet: error: " + want), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
   EXPECT_FALSE(fs::exists(out));
 }

@@ -14,5 +14,6 @@ void add_train(CLI::App& app, Runner& run);
 void add_eval(CLI::App& app, Runner& run);
 void add_predict(CLI::App& app, Runner& run);
 void add_show(CLI::App& app, Runner& run);
+void add_plot(CLI::App& app, Runner& run);
 
 }  // namespace convnet::cli

@@ -14,7 +14,7 @@
 
 namespace {
 
-constexpr const char* kCommands = "train, eval, predict, show or im2col-demo";
+constexpr const char* kCommands = "train, eval, predict, show, plot or im2col-demo";
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "convnet: error: %s\n", message.c_str());
@@ -172,6 +172,7 @@ int main(int argc, char** argv) {
   convnet::cli::add_eval(app, run);
   convnet::cli::add_predict(app, run);
   convnet::cli::add_show(app, run);
+  convnet::cli::add_plot(app, run);
   const CLI::App* cmd = nullptr;
   for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
     if (argc > 1 && sub->get_name() == argv[1]) cmd = sub;
