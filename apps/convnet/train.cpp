@@ -289,6 +289,7 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
 
   install_signal_handlers();
   ProgressBar bar(run.iters, !a.quiet && is_terminal(2));
+  if (run.epochs) bar.set_epochs(run.epochs, run.iter_per_epoch(x_train.count));
   bar.update(trainer.iter(), trainer.train_loss_list().empty() ? 0.0 : trainer.train_loss_list().back());
   trainer.run(
       [&](std::size_t i, double loss) {
