@@ -351,3 +351,65 @@ TEST_F(ShowTest, PlotRedrawsTheChartsFromMetricsFiles) {
   }
   EXPECT_FALSE(fs::exists(out));
 }
+
+TEST_F(ShowTest, ActivationsAreEachConvAndPoolOutput) {
+  // A toy test image as a PNG; MNIST-like already, so predict's preparation
+  // (to_mnist_like) is applied here too, to know what the network sees.
+  const Dataset test = load_mnist(d("data")).test;
+  GrayImage g{28, 28, std::vector<std::uint8_t>(test.images.begin(), test.images.begin() + 784)};
+  write_png_gray(d("digit.png"), g);
+  const GrayImage m = to_mnist_like(read_png_gray(d("digit.png")), 28, 20);
+  const std::string out = d("maps.png");
+  auto r = run_cli("show activations --model " + d("model.npz") + " " + d("digit.png") + " -o " + out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  // The network's own layers, unfused: Conv1 (30, 24, 24) and Pool1 (30, 12, 12).
+  auto loaded = load_model<float>(d("model.npz"));
+  Sequential<float> net(loaded->architecture(), 0u, false);
+  load_params(load_npz(d("model.npz")), d("model.npz"), net);
+  Tensor<float> x({1, 1, 28, 28});
+  for (std::size_t j = 0; j < 784; ++j) x[j] = float(m.pixels[j]) / 255.0f;
+  std::vector<Tensor<float>> outs;
+  const Tensor<float>* cur = &x;
+  for (const auto& [name, layer] : net.layers()) {
+    cur = &layer->forward(*cur, Mode::Eval);
+    if (name == "Conv1" || name == "Pool1") outs.push_back(*cur);
+  }
+  ASSERT_EQ(outs.size(), 2u);
+  const Rgb img = decode(out);
+  // Tiles: the input, then 30 + 30 channels, about 48 px each: 2, 2 and 4 px a value.
+  const int scale[2] = {2, 4};
+  std::vector<Picture> parts{image_grid({{m, ""}}, "t", 2, 1, 0)};
+  for (int k = 0; k < 2; ++k) {
+    std::vector<CaptionedImage> maps;
+    const auto& s = outs[std::size_t(k)].shape();
+    for (std::size_t c = 0; c < 30; ++c)
+      maps.push_back({normalised_map(outs[std::size_t(k)].data() + c * s[2] * s[3], s[2], s[3]), ""});
+    parts.push_back(image_grid(maps, "t", scale[k], 10, 0));
+  }
+  const Picture p = stack_pictures(parts);
+  ASSERT_EQ(p.tiles.size(), 61u);
+  ASSERT_EQ(img.width, p.canvas.width);
+  ASSERT_EQ(img.height, p.canvas.height);
+  for (std::size_t t = 0; t < 61; ++t) {
+    const std::size_t part = t == 0 ? 0 : 1 + (t - 1) / 30;
+    const std::size_t side = part == 0 ? 28 : part == 1 ? 24 : 12;
+    const int sc = part == 0 ? 2 : scale[part - 1];
+    for (std::size_t v = 0; v < side * side; v += 5) {
+      int want;
+      if (part == 0) {
+        want = 255 - m.pixels[v];
+      } else {
+        const auto& o = outs[part - 1];
+        const std::size_t c = (t - 1) % 30;
+        want = 255 - normalised_map(o.data() + c * side * side, side, side).pixels[v];
+      }
+      ASSERT_EQ(img.grey(p.tiles[t].x0 + int(v % side) * sc, p.tiles[t].y0 + int(v / side) * sc), want)
+          << "tile " << t << " value " << v;
+    }
+  }
+  // Not a PNG: exit 2, the file named, nothing written.
+  r = run_cli("show activations --model " + d("model.npz") + " " + d("m.csv") + " -o " + d("never.png"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "convnet: error: " + d("m.csv") + ": not a PNG file\n");
+  EXPECT_FALSE(fs::exists(d("never.png")));
+}

@@ -173,6 +173,56 @@ int run_mistakes(const DataArgs& a) {
   return 0;
 }
 
+struct ActivationArgs {
+  std::string model, image, out;
+};
+
+// The picture as predict reads it, then each conv and pool layer's output for
+// it: one tile per channel, min-max normalised per channel, in gray_r.
+int run_activations(const ActivationArgs& a) {
+  check_output(a.out, {{"--model", a.model, ""}, {"image", a.image, ""}});
+  const NpzArchive npz = load_npz(a.model);
+  const Architecture arch = model_architecture(npz, a.model);
+  const auto& in = arch.input;
+  if (in[0] != 1)
+    throw Error(a.model + ": show activations reads grey pictures, but the model expects " + std::to_string(in[0]) +
+                " channels");
+  bool any = false;
+  for (const auto& l : arch.layers) any |= l.type == LayerType::Conv || l.type == LayerType::Pool;
+  if (!any) throw Error(a.model + ": the model has no conv or pool layer; show activations draws their outputs");
+  const GrayImage m = to_mnist_like(read_png_gray(a.image), in[1], std::max<std::size_t>(1, in[1] * 20 / 28));
+  if (m.cols != in[2])
+    throw Error(a.image + ": cannot fit a " + std::to_string(in[1]) + "x" + std::to_string(in[2]) + " model input");
+  // Unfused, so that every layer's own output can be seen.
+  Sequential<float> net(arch, 0u, false);
+  load_params(npz, a.model, net);
+  Tensor<float> x({1, 1, in[1], in[2]});
+  for (std::size_t j = 0; j < x.size(); ++j) x[j] = float(m.pixels[j]) / 255.0f;  // as load_mnist(normalize=True)
+  auto tile_scale = [](std::size_t side) {  // about 48 px a tile
+    const int n = int(std::max<std::size_t>(side, 1));
+    return std::max(1, (48 + n / 2) / n);
+  };
+  std::vector<Picture> parts;
+  parts.push_back(image_grid({{m, ""}}, "input " + shape_str({in[1], in[2]}) + ": " +
+                                            std::filesystem::path(a.image).filename().string(),
+                             tile_scale(in[1]), 1, 0));
+  const Tensor<float>* cur = &x;
+  for (std::size_t i = 0; i < net.layers().size(); ++i) {
+    const auto& [name, layer] = net.layers()[i];
+    cur = &layer->forward(*cur, Mode::Eval);
+    const LayerType t = arch.layers[i].type;
+    if (t != LayerType::Conv && t != LayerType::Pool) continue;
+    const auto& s = cur->shape();  // (1, C, H, W)
+    std::vector<CaptionedImage> maps;
+    for (std::size_t c = 0; c < s[1]; ++c)
+      maps.push_back({normalised_map(cur->data() + c * s[2] * s[3], s[2], s[3]), std::to_string(c)});
+    parts.push_back(image_grid(maps, name + ": " + std::to_string(s[1]) + " channels of " + shape_str({s[2], s[3]}),
+                               tile_scale(std::max(s[2], s[3])), 10, 0));
+  }
+  draw_png(a.out, stack_pictures(parts).canvas);
+  return 0;
+}
+
 void add_data_options(CLI::App* cmd, DataArgs& a) {
   cmd->add_option("--model", a.model, "Model file written by 'convnet train --save'")->required();
   cmd->add_option("--data", a.data, "Directory with the IDX files; the test set is used")->capture_default_str();
@@ -185,7 +235,7 @@ void add_data_options(CLI::App* cmd, DataArgs& a) {
 }  // namespace
 
 void add_show(CLI::App& app, Runner& run) {
-  auto* show = app.add_subcommand("show", "Pictures of a saved model: filters, confusion, mistakes");
+  auto* show = app.add_subcommand("show", "Pictures of a saved model: filters, confusion, mistakes, activations");
   show->require_subcommand(1);
 
   auto* f = show->add_subcommand(
@@ -216,6 +266,16 @@ void add_show(CLI::App& app, Runner& run) {
   add_data_options(m, ma);
   m->add_option("--limit", ma.limit, "At most this many images")->capture_default_str()->check(positive_int());
   m->callback([&run] { run = [] { return run_mistakes(ma); }; });
+
+  auto* act = show->add_subcommand(
+      "activations",
+      "A picture (read as 'predict' reads it) and the output of each conv and pool layer for it: one tile per "
+      "channel, min-max normalised per channel, in gray_r (the largest value black)");
+  static ActivationArgs aa;
+  act->add_option("--model", aa.model, "Model file written by 'convnet train --save'")->required();
+  act->add_option("image", aa.image, "A PNG picture of a digit")->required();
+  act->add_option("-o,--output", aa.out, "The PNG to write")->required();
+  act->callback([&run] { run = [] { return run_activations(aa); }; });
 }
 
 }  // namespace convnet::cli

@@ -125,7 +125,7 @@ Picture confusion_picture(const std::vector<std::vector<std::size_t>>& m) {
 }
 
 Picture image_grid(const std::vector<CaptionedImage>& images, const std::string& title, int scale,
-                   std::size_t columns) {
+                   std::size_t columns, int min_width) {
   Picture p;
   Canvas& c = p.canvas;
   scale = std::max(1, scale);
@@ -136,7 +136,7 @@ Picture image_grid(const std::vector<CaptionedImage>& images, const std::string&
     const GrayImage& g = images[i].image;
     if (g.rows == 0 || g.cols == 0 || g.pixels.size() != g.rows * g.cols)
       throw Error("image_grid: image " + std::to_string(i) + " is empty or inconsistent");
-    col_w[i % columns] = std::max({col_w[i % columns], int(g.cols) * scale, 90});
+    col_w[i % columns] = std::max({col_w[i % columns], int(g.cols) * scale, min_width});
     row_h[i / columns] = std::max(row_h[i / columns], int(g.rows) * scale);
   }
   const int caption = 20;
@@ -159,6 +159,31 @@ Picture image_grid(const std::vector<CaptionedImage>& images, const std::string&
   }
   c.height = y + (row_h.empty() ? 0 : row_h.back() + caption) + kMargin;
   return p;
+}
+
+Picture stack_pictures(const std::vector<Picture>& parts) {
+  Picture p;
+  int y = 0;
+  for (const Picture& part : parts) {
+    const Canvas& c = part.canvas;
+    p.canvas.width = std::max(p.canvas.width, c.width);
+    for (auto r : c.rects) r.y0 += y, r.y1 += y, p.canvas.rects.push_back(r);
+    for (auto t : c.texts) t.y += y, p.canvas.texts.push_back(t);
+    for (auto r : c.rasters) r.y += y, p.canvas.rasters.push_back(r);
+    for (auto t : part.tiles) t.y0 += y, t.y1 += y, p.tiles.push_back(t);
+    y += c.height;
+  }
+  p.canvas.height = y;
+  return p;
+}
+
+GrayImage normalised_map(const float* v, std::size_t rows, std::size_t cols) {
+  GrayImage g{rows, cols, std::vector<std::uint8_t>(rows * cols, 0)};
+  const auto [lo, hi] = std::minmax_element(v, v + rows * cols);
+  if (rows * cols == 0 || !(*hi > *lo)) return g;
+  for (std::size_t i = 0; i < rows * cols; ++i)
+    g.pixels[i] = std::uint8_t(std::lround(255.0 * (double(v[i]) - *lo) / (double(*hi) - *lo)));
+  return g;
 }
 
 }  // namespace convnet

@@ -58,7 +58,15 @@ struct CaptionedImage {
   GrayImage image;
   std::string caption;
 };
+// min_width: the least width of a column (room for the caption).
 Picture image_grid(const std::vector<CaptionedImage>& images, const std::string& title, int scale = 3,
-                   std::size_t columns = 5);
+                   std::size_t columns = 5, int min_width = 90);
+
+// Pictures one above the other (e.g. one image_grid per layer), tiles in order.
+Picture stack_pictures(const std::vector<Picture>& parts);
+
+// A feature map (rows x cols floats) as grey levels, min-max normalised over
+// the map (0 for the smallest value, 255 for the largest; all 0 if constant).
+GrayImage normalised_map(const float* values, std::size_t rows, std::size_t cols);
 
 }  // namespace convnet
