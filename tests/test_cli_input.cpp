@@ -180,7 +180,7 @@ TEST(CliInput, OptionErrorsAreInOurWords) {
       {"eval --model m.npz extra.txt", "extra.txt: unexpected argument for 'convnet eval'"},
       {"eval", "--model: required by 'convnet eval', but not given"},
       {"predict --model m.npz", "'convnet predict' needs images, but none were given"},
-      {"", "a command is required: train, eval, predict or im2col-demo"},
+      {"", "a command is required: train, eval, predict, show, plot or im2col-demo"},
   };
   for (const auto& c : cases) {
     const auto r = run_cli(c.args);

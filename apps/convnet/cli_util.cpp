@@ -1,9 +1,12 @@
 #include "cli_util.hpp"
 
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -104,12 +107,29 @@ std::string read_text_file(const std::string& path) {
   return text;
 }
 
-ProgressBar::ProgressBar(std::size_t total, bool enabled)
-    : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
-
-ProgressBar::~ProgressBar() { clear(); }
-
 namespace {
+volatile std::sig_atomic_t g_resized = 0;
+extern "C" void on_sigwinch(int) { g_resized = 1; }
+
+// $COLUMNS, else the terminal's width on stderr, else 80.
+int terminal_width() {
+  if (const char* c = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    const long v = std::strtol(c, &end, 10);
+    if (end != c && *end == '\0' && v > 0 && v < 10000) return int(v);
+  }
+  struct winsize ws {};
+  if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
+// Columns a UTF-8 string takes: one per code point (the bar's blocks are one column wide).
+std::size_t columns(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
+  return n;
+}
+
 std::string hms(double s) {
   if (!std::isfinite(s) || s < 0) s = 0;
   const long t = long(s + 0.5);
@@ -122,26 +142,93 @@ std::string hms(double s) {
 }
 }  // namespace
 
+ProgressBar::ProgressBar(std::size_t total, bool enabled)
+    : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {
+  if (!enabled_) return;
+  width_ = terminal_width();
+  struct sigaction sa {};
+  sa.sa_handler = on_sigwinch;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;  // a resize must not interrupt a read or write
+  sigaction(SIGWINCH, &sa, nullptr);
+}
+
+ProgressBar::~ProgressBar() { clear(); }
+
+void ProgressBar::set_epochs(std::size_t epochs, std::size_t iters_per_epoch) {
+  epochs_ = epochs;
+  iters_per_epoch_ = iters_per_epoch;
+}
+
+std::string ProgressBar::frame(std::size_t done, double loss, double elapsed, int width) const {
+  // The rate counts the steps of this process (a resumed run starts at its checkpoint).
+  const std::size_t steps = done > start_done_ ? done - start_done_ : 0;
+  const bool known = steps > 0 && elapsed > 0;
+  const double rate = known ? double(steps) / elapsed : 0;
+  const double frac = total_ ? double(std::min(done, total_)) / double(total_) : 1;
+  char buf[160];
+  std::string left;
+  if (epochs_ && iters_per_epoch_) {
+    const std::size_t e = std::min(epochs_, done / iters_per_epoch_ + 1);
+    std::snprintf(buf, sizeof buf, "epoch %zu/%zu ", e, epochs_);
+    left = buf;
+  }
+  std::snprintf(buf, sizeof buf, "%3d%%|", int(frac * 100));
+  left += buf;
+  std::snprintf(buf, sizeof buf, "| %zu/%zu [%s<", done, total_, hms(elapsed).c_str());
+  std::string right = buf;
+  if (known)
+    std::snprintf(buf, sizeof buf, "%s, %.2fit/s", hms(double(total_ - std::min(done, total_)) / rate).c_str(), rate);
+  else
+    std::snprintf(buf, sizeof buf, "?, ?it/s");
+  right += buf;
+  std::string postfix;
+  if (steps > 0) {
+    std::snprintf(buf, sizeof buf, ", loss=%.4g", loss);
+    postfix = buf;
+  }
+  // One column spare: writing the last column would wrap on some terminals.
+  const std::size_t room = width > 1 ? std::size_t(width - 1) : 1;
+  if (columns(left) + columns(right) + postfix.size() + 2 > room) postfix.clear();  // the loss goes first
+  right += postfix + "]";
+  const std::size_t fixed = columns(left) + columns(right);
+  // tqdm's bar: eighth-blocks for the partial cell; 10 cells at most, as before, at least 1.
+  if (fixed + 1 <= room) {
+    const int cells = int(std::min<std::size_t>(10, room - fixed)), units = int(frac * cells * 8);
+    static const char* eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+    std::string bar;
+    for (int i = 0; i < units / 8; ++i) bar += "█";
+    int used = units / 8;
+    if (used < cells && units % 8) bar += eighths[units % 8], ++used;
+    bar += std::string(std::size_t(cells - used), ' ');
+    return left + bar + right;
+  }
+  // Too narrow for a bar: the text, cut to the room (whole code points).
+  std::string text = left.substr(0, left.size() - 1) + " " + right.substr(2);
+  std::string out;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && ++n > room) break;
+    out += text[i];
+  }
+  return out;
+}
+
 void ProgressBar::draw_(std::size_t done, double loss) {
+  if (g_resized) g_resized = 0, width_ = terminal_width();
   const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double rate = el > 0 ? double(done) / el : 0;
-  const double eta = rate > 0 ? double(total_ - done) / rate : 0;
-  const double frac = total_ ? double(done) / double(total_) : 1;
-  // tqdm's bar: 10 cells, with eighth-blocks for the partial cell.
-  static const char* eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
-  const int cells = 10, units = int(frac * cells * 8);
-  std::string bar;
-  for (int i = 0; i < units / 8; ++i) bar += "█";
-  int used = units / 8;
-  if (used < cells && units % 8) bar += eighths[units % 8], ++used;
-  bar += std::string(std::size_t(cells - used), ' ');
-  std::fprintf(stderr, "\r%3d%%|%s| %zu/%zu [%s<%s, %.2fit/s, loss=%.4g]\x1b[K", int(frac * 100), bar.c_str(), done,
-               total_, hms(el).c_str(), hms(eta).c_str(), rate, loss);
+  std::fprintf(stderr, "\r%s\x1b[K", frame(done, loss, el, width_).c_str());
   std::fflush(stderr);
   drawn_ = true;
 }
 
 void ProgressBar::update(std::size_t done, double loss) {
+  if (!started_) {
+    // The first call gives where this process starts: the rate counts from here.
+    started_ = true;
+    start_done_ = done;
+    start_ = std::chrono::steady_clock::now();
+  }
   done_ = done;
   loss_ = loss;
   if (!enabled_) return;

@@ -29,15 +29,24 @@ void check_distinct_outputs(const std::vector<NamedPath>& outputs, const std::ve
 
 // A tqdm-like bar on stderr, drawn only when stderr is a terminal:
 //  45%|████▌     | 450/1000 [00:02<00:02, 190.12it/s, loss=0.123]
+// "<?, ?it/s" until a rate is known (tqdm's first frame); no loss before the
+// first step. It fits the terminal: the width is $COLUMNS when set (as
+// Python's shutil.get_terminal_size), else the tty's (TIOCGWINSZ), else 80,
+// read again after SIGWINCH; the bar shrinks, then the loss goes, then the
+// line is cut, so a frame never reaches the last column and never wraps.
 class ProgressBar {
  public:
   ProgressBar(std::size_t total, bool enabled);
   ~ProgressBar();
   void update(std::size_t done, double loss);
+  // With --epochs: frames start "epoch 2/5 ", from done and the epoch's length.
+  void set_epochs(std::size_t epochs, std::size_t iters_per_epoch);
   // Clears the bar's line so a message can be printed, then redraws later.
   void clear();
   void finish();
   bool enabled() const { return enabled_; }
+  // The text of one frame, `width` columns at most (without the leading \r).
+  std::string frame(std::size_t done, double loss, double elapsed, int width) const;
 
  private:
   void draw_(std::size_t done, double loss);
@@ -45,8 +54,11 @@ class ProgressBar {
   bool enabled_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;
-  std::size_t done_ = 0;
+  std::size_t done_ = 0, start_done_ = 0;
+  bool started_ = false;
   double loss_ = 0;
+  std::size_t epochs_ = 0, iters_per_epoch_ = 0;
+  int width_ = 80;
 };
 
 // The whole of a (small) text file; convnet::IoError naming it when it cannot

@@ -13,5 +13,7 @@ void add_im2col_demo(CLI::App& app, Runner& run);
 void add_train(CLI::App& app, Runner& run);
 void add_eval(CLI::App& app, Runner& run);
 void add_predict(CLI::App& app, Runner& run);
+void add_show(CLI::App& app, Runner& run);
+void add_plot(CLI::App& app, Runner& run);
 
 }  // namespace convnet::cli

@@ -15,6 +15,8 @@
 
 namespace {
 
+constexpr const char* kCommands = "train, eval, predict, show, plot or im2col-demo";
+
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "convnet: error: %s\n", message.c_str());
   std::fprintf(stderr, "Run 'convnet --help' for usage.\n");
@@ -88,10 +90,17 @@ std::string option_as_value(const CLI::App& cmd, int argc, char** argv, int firs
   return "";
 }
 
+// "convnet show filters" for a nested command.
+std::string command_path(const CLI::App& cmd) {
+  std::string path = cmd.get_name();
+  for (const CLI::App* p = cmd.get_parent(); p && p->get_parent(); p = p->get_parent()) path = p->get_name() + " " + path;
+  return "convnet " + path;
+}
+
 // CLI11's error, in our words: "<option> <value>: <why>" where there is a value.
 std::string reword(const CLI::ParseError& e, const CLI::App& app, const CLI::App* cmd) {
   const std::string what = e.what();
-  const std::string where = cmd ? "convnet " + cmd->get_name() : "convnet";
+  const std::string where = cmd ? command_path(*cmd) : "convnet";
   const CLI::App& scope = cmd ? *cmd : app;
   const std::string name = what.substr(0, what.find(':'));
   if (dynamic_cast<const CLI::ValidationError*>(&e)) {
@@ -132,9 +141,15 @@ std::string reword(const CLI::ParseError& e, const CLI::App& app, const CLI::App
       const auto extra = app.remaining();
       if (!extra.empty() && extra.front().size() > 1 && extra.front()[0] == '-')
         return unknown_option(app, where, extra.front());
-      return "a command is required: train, eval, predict or im2col-demo";
+      return "a command is required: " + std::string(kCommands);
     }
     const std::string required = " is required";
+    if (what.find("subcommand") != std::string::npos && !cmd->get_subcommands({}).empty())
+      return "'" + where + "' needs one of: " + [&] {
+        std::string names;
+        for (const auto* sub : cmd->get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+        return names;
+      }();
     if (what.size() > required.size() && what.compare(what.size() - required.size(), required.size(), required) == 0) {
       const std::string missing = what.substr(0, what.size() - required.size());
       if (missing[0] == '-') return missing + ": required by '" + where + "', but not given";
@@ -157,17 +172,23 @@ int main(int argc, char** argv) {
   convnet::cli::add_train(app, run);
   convnet::cli::add_eval(app, run);
   convnet::cli::add_predict(app, run);
+  convnet::cli::add_show(app, run);
+  convnet::cli::add_plot(app, run);
   const CLI::App* cmd = nullptr;
   for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
     if (argc > 1 && sub->get_name() == argv[1]) cmd = sub;
   // An unknown word where the subcommand goes: say so, not "subcommand required".
   if (argc > 1 && argv[1][0] != '-' && !cmd) {
-    std::fprintf(stderr, "convnet: error: unknown command '%s' (expected train, eval, predict or im2col-demo)\n",
-                 argv[1]);
+    std::fprintf(stderr, "convnet: error: unknown command '%s' (expected %s)\n", argv[1], kCommands);
     return 2;
   }
+  // A nested command (show filters): its own options are the ones to check.
+  int first_option = 2;
+  if (cmd && argc > 2)
+    for (const auto* sub : cmd->get_subcommands([](const CLI::App*) { return true; }))
+      if (sub->get_name() == argv[2]) cmd = sub, first_option = 3;
   if (cmd)
-    if (const std::string m = option_as_value(*cmd, argc, argv, 2); !m.empty()) return usage_error(m);
+    if (const std::string m = option_as_value(*cmd, argc, argv, first_option); !m.empty()) return usage_error(m);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -32,7 +32,7 @@ struct TrainArgs {
   int threads = 0;
   bool quiet = false;
   bool dry_run = false;
-  std::string plot, loss_plot, metrics, save, timings, losses;
+  std::string plot, loss_plot, metrics, save, save_init, timings, losses;
   std::string checkpoint, resume;
   std::size_t checkpoint_every = 0;
 };
@@ -273,6 +273,8 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
   check_train_memory<T>(a, run, arch, mnist, x_train, x_test);
   Sequential<T> network(arch, rng);
   auto optimizer = make_optimizer<T>(run.optimizer, run.lr);
+  // The weights as drawn, before any step: the "before" of show filters.
+  if (!a.save_init.empty()) save_model(a.save_init, network);
 
   // In [14], In [15]
   Trainer<T> trainer(network, *optimizer, x_train, x_test, run.train_options(x_train.count), rng);
@@ -298,6 +300,7 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
 
   install_signal_handlers();
   ProgressBar bar(run.iters, !quiet && is_terminal(2));
+  if (run.epochs) bar.set_epochs(run.epochs, run.iter_per_epoch(x_train.count));
   bar.update(trainer.iter(), trainer.train_loss_list().empty() ? 0.0 : trainer.train_loss_list().back());
   try {
   trainer.run(
@@ -489,6 +492,9 @@ void add_train(CLI::App& app, Runner& run) {
   cmd->add_option("--losses", a.losses, "Write every iteration's training loss, one per line (train_loss_list)");
   cmd->add_option("--timings", a.timings, "Write training/evaluation seconds and image counts to this JSON file");
   cmd->add_option("--save", a.save, "Save W1..b3 and the architecture to this .npz (numpy.load reads it)");
+  cmd->add_option("--save-init", a.save_init,
+                  "Save the initial weights (before the first step), as --save does: the 'before' of "
+                  "'convnet show filters --before'");
   cmd->add_option("--checkpoint", a.checkpoint, "Write a checkpoint (everything needed to resume) to this file");
   cmd->add_option("--checkpoint-every", a.checkpoint_every, "Checkpoint every N iterations (0 = only at the end or when stopped)")
       ->check(nonnegative_int());
@@ -502,7 +508,7 @@ void add_train(CLI::App& app, Runner& run) {
       // or would destroy another output or an input (DESIGN.md §5).
       std::vector<NamedPath> outputs, inputs;
       for (auto [opt, path] : {std::pair{"--plot", &a.plot}, {"--loss-plot", &a.loss_plot}, {"--metrics", &a.metrics},
-                               {"--save", &a.save}, {"--timings", &a.timings}, {"--losses", &a.losses},
+                               {"--save", &a.save}, {"--save-init", &a.save_init}, {"--timings", &a.timings}, {"--losses", &a.losses},
                                {"--checkpoint", &a.checkpoint}})
         if (cmd->count(opt)) check_output_path(opt, *path), outputs.push_back({opt, *path, ""});
       for (const auto& f : mnist_files(a.data)) inputs.push_back({"--data", f, ""});
@@ -519,6 +525,9 @@ void add_train(CLI::App& app, Runner& run) {
         throw Error("--epoch-eval-size " + std::to_string(a.run.epoch_eval_size) +
                     " sizes the book's per-epoch evaluation; it needs --epochs");
       check_distinct_outputs(outputs, inputs);
+      if (cmd->count("--save-init") && !a.resume.empty())
+        throw Error("--save-init " + a.save_init + ": a resumed run starts from the checkpoint --resume " + a.resume +
+                    ", not from initial weights; save them in the first run");
       if (a.checkpoint_every && a.checkpoint.empty())
         throw Error("--checkpoint-every " + std::to_string(a.checkpoint_every) + " needs --checkpoint FILE");
       RunOptions options = run_options(a, *cmd);

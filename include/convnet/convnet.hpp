@@ -7,6 +7,7 @@
 #include "convnet/io/image.hpp"
 #include "convnet/io/mnist.hpp"
 #include "convnet/io/npz.hpp"
+#include "convnet/io/pictures.hpp"
 #include "convnet/io/plot.hpp"
 #include "convnet/train/checkpoint.hpp"
 #include "convnet/train/communicator.hpp"

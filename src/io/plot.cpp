@@ -15,6 +15,7 @@
 #include "convnet/io/plot.hpp"
 
 #include <plplot.h>
+#include <png.h>
 
 #include <algorithm>
 #include <array>
@@ -67,11 +68,20 @@ struct Run {
   std::vector<PLFLT> x, y;
 };
 
-// Everything draw() needs, prepared beforehand so that draw() creates no C++
-// object that a longjmp could skip.
-struct Job {
+// PLplot state of one picture's stream, shared by charts and canvases.
+struct StreamState {
   std::string tmp_path;
   PLINT width = 0, height = 0;
+  bool stream_open = false;
+  PLINT error_code = 0;
+  char error_text[2048] = "";  // plsError: PLplot writes here instead of stderr
+  std::vector<const char*> device_menus = std::vector<const char*>(256),
+                           device_names = std::vector<const char*>(256);
+};
+
+// Everything draw() needs, prepared beforehand so that draw() creates no C++
+// object that a longjmp could skip.
+struct Job : StreamState {
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1;  // data window
   Ticks xticks, yticks;
   std::string title, xlabel, ylabel;  // as PLplot text (plplot_text)
@@ -81,12 +91,12 @@ struct Job {
   std::vector<const char*> legend_text;
   std::vector<PLINT> legend_opt, legend_colour, legend_text_colour, legend_style, clear;
   std::vector<PLFLT> legend_width;
-  // PLplot state of this chart's stream
-  bool stream_open = false;
-  PLINT error_code = 0;
-  char error_text[2048] = "";  // plsError: PLplot writes here instead of stderr
-  std::vector<const char*> device_menus = std::vector<const char*>(256),
-                           device_names = std::vector<const char*>(256);
+};
+
+// A Canvas, with its texts cleaned for PLplot beforehand.
+struct CanvasJob : StreamState {
+  const Canvas* canvas = nullptr;
+  std::vector<std::string> texts;  // plplot_text of canvas->texts[i].text
 };
 
 // "Nice" tick step for [lo, hi]: 1, 2, 2.5 or 5 x 10^k, the smallest giving at
@@ -233,6 +243,38 @@ bool segment_hits(double ax, double ay, double bx, double by, double x0, double 
 
 enum class Drawn { Ok, Failed, NoDriver, NoStream };
 
+// A new stream writing a pngcairo page of j.width x j.height to j.tmp_path;
+// called inside draw()'s setjmp, so its locals are trivial too.
+Drawn open_stream(StreamState& j) {
+  PLINT stream = -1;
+  plmkstrm(&stream);
+  if (stream <= 0) return Drawn::NoStream;  // all PL_NSTREAMS in use
+  j.stream_open = true;
+  plsError(&j.error_code, j.error_text);
+  // An unknown device would make plinit prompt on stdin for another one.
+  int n = static_cast<int>(j.device_names.size());
+  const char** menus = j.device_menus.data();
+  const char** names = j.device_names.data();
+  plgDevs(&menus, &names, &n);
+  int i = 0;
+  while (i < n && !(names[i] && std::strcmp(names[i], "pngcairo") == 0)) ++i;
+  if (i == n) return Drawn::NoDriver;
+  plsdev("pngcairo");
+  plsfnam(j.tmp_path.c_str());
+  plspage(0.0, 0.0, j.width, j.height, 0, 0);
+  return Drawn::Ok;
+}
+
+// The cairo driver strokes every filled polygon with a line at least 1 px
+// wide; a rectangle inset by half a pixel so covers exactly the pixels
+// [x0, x1) x [y0, y1) (world = page pixels, y up), without anti-aliased edges.
+void fill_px(double x0, double y0, double x1, double y1) {
+  plwidth(1.0);
+  PLFLT fx[4] = {x0 + 0.5, x1 - 0.5, x1 - 0.5, x0 + 0.5};
+  PLFLT fy[4] = {y0 + 0.5, y0 + 0.5, y1 - 0.5, y1 - 0.5};
+  plfill(4, fx, fy);
+}
+
 // The one function that drives PLplot. After a failure (g_error says which)
 // the stream may still be open (j.stream_open).
 Drawn draw(Job& j) {
@@ -241,24 +283,7 @@ Drawn draw(Job& j) {
   g_jump = &jump;
 
   const Page page{double(j.width), double(j.height)};
-  PLINT stream = -1;
-  plmkstrm(&stream);
-  if (stream <= 0) return Drawn::NoStream;  // all PL_NSTREAMS in use
-  j.stream_open = true;
-  plsError(&j.error_code, j.error_text);
-  // An unknown device would make plinit prompt on stdin for another one.
-  {
-    int n = static_cast<int>(j.device_names.size());
-    const char** menus = j.device_menus.data();
-    const char** names = j.device_names.data();
-    plgDevs(&menus, &names, &n);
-    int i = 0;
-    while (i < n && !(names[i] && std::strcmp(names[i], "pngcairo") == 0)) ++i;
-    if (i == n) return Drawn::NoDriver;
-  }
-  plsdev("pngcairo");
-  plsfnam(j.tmp_path.c_str());
-  plspage(0.0, 0.0, j.width, j.height, 0, 0);
+  if (const Drawn d = open_stream(j); d != Drawn::Ok) return d;
   plscmap0n(kColours);
   set_colour(kPage, 0xFFFFFF);
   set_colour(kPanel, 0xE5E5E5);
@@ -294,15 +319,6 @@ Drawn draw(Job& j) {
                T = std::round(page.py(kTop));
   auto xpix = [&](double x) { return L + (x - j.x0) / (j.x1 - j.x0) * (R - L); };
   auto ypix = [&](double y) { return B + (y - j.y0) / (j.y1 - j.y0) * (T - B); };
-  // The cairo driver strokes every filled polygon with a line at least 1 px
-  // wide; a rectangle inset by half a pixel so covers exactly the pixels
-  // [x0, x1) x [y0, y1), without anti-aliased edges.
-  auto fill_px = [](double x0, double y0, double x1, double y1) {
-    plwidth(1.0);
-    PLFLT fx[4] = {x0 + 0.5, x1 - 0.5, x1 - 0.5, x0 + 0.5};
-    PLFLT fy[4] = {y0 + 0.5, y0 + 0.5, y1 - 0.5, y1 - 0.5};
-    plfill(4, fx, fy);
-  };
   const double line_px = std::max(1.0, std::round(1.1 * scale));  // grid and ticks
   auto snap = [&](double centre) { return std::round(centre - line_px / 2); };
 
@@ -411,6 +427,45 @@ Drawn draw(Job& j) {
   return Drawn::Ok;
 }
 
+// Draws a Canvas: the page is the world, in pixels; a Canvas's y runs down.
+// Each rectangle takes its colour through one cmap0 slot set just before
+// the fill, so any number of exact colours can be drawn.
+Drawn draw(CanvasJob& j) {
+  std::jmp_buf jump;
+  if (setjmp(jump)) return Drawn::Failed;
+  g_jump = &jump;
+  const Canvas& c = *j.canvas;
+  if (const Drawn d = open_stream(j); d != Drawn::Ok) return d;
+  plscmap0n(2);
+  set_colour(0, c.background);
+  set_colour(1, 0x000000);
+  plinit();
+  pladv(0);
+  plvpor(0, 1, 0, 1);
+  plwind(0, j.width, 0, j.height);
+  PLFLT mx0, mx1, my0, my1;  // page size in mm: text heights are given in pixels
+  plgspa(&mx0, &mx1, &my0, &my1);
+  const double mm_per_px = (my1 - my0) / j.height;
+  for (const Canvas::Rect& r : c.rects) {
+    set_colour(1, r.rgb);
+    plcol0(1);
+    fill_px(r.x0, j.height - r.y1, r.x1, j.height - r.y0);
+  }
+  for (std::size_t i = 0; i < c.texts.size(); ++i) {
+    const Canvas::Text& t = c.texts[i];
+    set_colour(1, t.rgb);
+    plcol0(1);
+    // The text's height is a capital's; plptex centres it on its reference point.
+    plschr(t.height * mm_per_px, 1.0);
+    const double dx = t.vertical ? 0 : 1, dy = t.vertical ? 1 : 0;
+    plptex(t.x, j.height - t.y, dx, dy, t.just, j.texts[i].c_str());
+  }
+  plend1();  // writes the PNG
+  j.stream_open = false;
+  g_jump = nullptr;
+  return Drawn::Ok;
+}
+
 // The file PLplot wrote must be a whole PNG: signature first, IEND last.
 bool looks_like_png(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
@@ -421,10 +476,11 @@ bool looks_like_png(const std::string& file) {
          std::memcmp(b.data() + b.size() - 12, iend, 12) == 0;
 }
 
-void render(const std::string& path, Job& job) {
+template <class J>
+void render(const std::string& path, J& job) {
   // PLplot reads "%n" in a file name as a family member number.
   if (job.tmp_path.find("%n") != std::string::npos)
-    throw Error(path + ": cannot draw chart: PLplot cannot write to a path containing \"%n\"");
+    throw Error(path + ": cannot draw picture: PLplot cannot write to a path containing \"%n\"");
   std::lock_guard<std::mutex> lock(g_mutex);
   // PLplot cannot say why a file fails to open: try it first.
   if (std::FILE* f = std::fopen(job.tmp_path.c_str(), "wb")) {
@@ -515,6 +571,65 @@ void plot_png(const std::string& path, const Chart& chart) {
   write_file_atomic(path, [&](const std::string& tmp) {
     job.tmp_path = tmp;
     render(path, job);
+  });
+}
+
+namespace {
+// Paints the rasters into the PNG PLplot wrote, exactly (libpng's simplified
+// API: read as RGB on the background colour, write back as RGB).
+void paint_rasters(const std::string& path, const std::string& file, const Canvas& canvas) {
+  png_image im{};
+  im.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&im, file.c_str()))
+    throw Error(path + ": cannot read back the picture: " + im.message);
+  im.format = PNG_FORMAT_RGB;
+  std::vector<png_byte> px(PNG_IMAGE_SIZE(im));
+  const png_color bg{png_byte(canvas.background >> 16), png_byte(canvas.background >> 8), png_byte(canvas.background)};
+  if (!png_image_finish_read(&im, &bg, px.data(), 0, nullptr))
+    throw Error(path + ": cannot read back the picture: " + im.message);
+  const long W = long(im.width), H = long(im.height);
+  auto put = [&](long x, long y, int g) {
+    if (x < 0 || y < 0 || x >= W || y >= H) return;  // clipped to the page
+    png_byte* p = &px[std::size_t((y * W + x) * 3)];
+    p[0] = p[1] = p[2] = png_byte(g);
+  };
+  for (const Canvas::Raster& r : canvas.rasters) {
+    const long w = long(r.cols) * r.scale, h = long(r.rows) * r.scale;
+    if (r.frame >= 0)
+      for (long i = -1; i <= w; ++i)
+        for (long j = -1; j <= h; ++j)
+          if (i < 0 || j < 0 || i == w || j == h) put(r.x + i, r.y + j, r.frame);
+    for (long j = 0; j < h; ++j)
+      for (long i = 0; i < w; ++i) put(r.x + i, r.y + j, r.grey[std::size_t(j / r.scale) * r.cols + std::size_t(i / r.scale)]);
+  }
+  png_image out{};
+  out.version = PNG_IMAGE_VERSION;
+  out.width = im.width;
+  out.height = im.height;
+  out.format = PNG_FORMAT_RGB;
+  png_image_free(&im);
+  if (!png_image_write_to_file(&out, file.c_str(), 0, px.data(), 0, nullptr))
+    throw Error(path + ": cannot write PNG: " + out.message);
+}
+}  // namespace
+
+void draw_png(const std::string& path, const Canvas& canvas) {
+  if (canvas.width < 16 || canvas.width > 8192 || canvas.height < 16 || canvas.height > 8192)
+    throw Error(path + ": picture size must be 16..8192 pixels each way, found " + std::to_string(canvas.width) +
+                "x" + std::to_string(canvas.height));
+  CanvasJob job;
+  job.canvas = &canvas;
+  job.width = canvas.width;
+  job.height = canvas.height;
+  for (const auto& t : canvas.texts) job.texts.push_back(plplot_text(t.text));
+  for (const auto& r : canvas.rasters)
+    if (r.scale < 1 || r.grey.size() != r.rows * r.cols)
+      throw Error(path + ": a raster of " + std::to_string(r.rows) + "x" + std::to_string(r.cols) + " has " +
+                  std::to_string(r.grey.size()) + " values");
+  write_file_atomic(path, [&](const std::string& tmp) {
+    job.tmp_path = tmp;
+    render(path, job);
+    if (!canvas.rasters.empty()) paint_rasters(path, tmp, canvas);
   });
 }
 
