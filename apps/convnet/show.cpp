@@ -167,7 +167,7 @@ int run_mistakes(const DataArgs& a) {
     std::printf("%zu,%d,%d,%.4f\n", m.index, m.truth, m.predicted, double(m.p));
   }
   char title[128];
-  std::snprintf(title, sizeof title, "%zu of %zu mistakes in %zu images: true \u2192 predicted (p)", shown,
+  std::snprintf(title, sizeof title, "%zu of %zu mistakes in %zu: true \u2192 predicted (p)", shown,
                 wrong.size(), d.count);
   draw_png(a.out, image_grid(items, title).canvas);
   return 0;
