@@ -79,9 +79,32 @@ std::vector<std::pair<double, double>> accuracies(const std::string& csv) {
   return v;
 }
 
+// Summation order only: the shares' gradients are summed in another order
+// than one process's, in float32 (relative 1e-7 per step), compounded by
+// the Adam steps. Measured on MNIST over 100 iterations: losses within
+// 1.6e-6 (docs/SCALING.md); 1e-4 leaves a wide margin; an accuracy may flip
+// a prediction near a tie (1 %).
+void expect_same_up_to_summation_order(const std::string& losses, const std::string& metrics,
+                                       const std::vector<double>& loss1,
+                                       const std::vector<std::pair<double, double>>& acc1) {
+  const std::vector<double> loss = numbers(losses);
+  ASSERT_EQ(loss.size(), loss1.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < loss.size(); ++i) worst = std::max(worst, std::fabs(loss[i] - loss1[i]));
+  EXPECT_LT(worst, 1e-4);
+  const auto acc = accuracies(metrics);
+  ASSERT_EQ(acc.size(), acc1.size());
+  for (std::size_t i = 0; i < acc.size(); ++i) {
+    EXPECT_NEAR(acc[i].first, acc1[i].first, 0.01) << "evaluation " << i;
+    EXPECT_NEAR(acc[i].second, acc1[i].second, 0.01) << "evaluation " << i;
+  }
+}
+
 // The notebook's regime (batch 100, Adam, an evaluation every 10) on a
 // small toy set, one thread per process.
-const char* kRun = " --train-size 1000 --test-size 500 --iters 100 --eval-interval 10 --threads 1 --seed 3 -q";
+// Small sets keep the evaluations cheap: the runs are what takes the time.
+const std::string kSet = " --train-size 500 --test-size 200 --eval-interval 10 --threads 1 --seed 3 -q";
+const std::string kRun = kSet + " --iters 100";
 
 }  // namespace
 
@@ -102,8 +125,9 @@ TEST(Parallel, OneProcessUnderMpirunIsThePlainRun) {
   SKIP_WITHOUT_MPI();
   const auto d = fresh_dir("mpi-np1");
   const std::string o = d.string();
-  test::write_toy_idx(d / "data", 1000, 500);
-  const std::string args = std::string("train --data ") + o + "/data" + kRun;
+  test::write_toy_idx(d / "data", 500, 200);
+  // Bit for bit after 40 steps and 4 evaluations: the same code path.
+  const std::string args = std::string("train --data ") + o + "/data" + kSet + " --iters 40";
   ASSERT_EQ(run_cli(args + " --save " + o + "/a.npz --losses " + o + "/a.txt").status, 0);
   const auto r = sh(kMpiEnv + mpirun(1) + CONVNET_CLI + " " + args + " --save " + o + "/b.npz --losses " + o + "/b.txt");
   ASSERT_EQ(r.status, 0) << r.err;
@@ -115,7 +139,7 @@ TEST(Parallel, TwoAndThreeProcessesFollowOneAndRepeatExactly) {
   SKIP_WITHOUT_MPI();
   const auto d = fresh_dir("mpi-np23");
   const std::string o = d.string();
-  test::write_toy_idx(d / "data", 1000, 500);
+  test::write_toy_idx(d / "data", 500, 200);
   const std::string args = std::string(" train --data ") + o + "/data" + kRun +
                            " --save model.npz --losses losses.txt --metrics metrics.csv";
   fs::create_directories(d / "one");
@@ -143,22 +167,7 @@ TEST(Parallel, TwoAndThreeProcessesFollowOneAndRepeatExactly) {
       const std::string model = slurp(o + "/r0/model.npz"), losses = slurp(o + "/r0/losses.txt");
       if (run == 0) {
         first_model = model, first_losses = losses;
-        // Summation order only: the shares' gradients are summed in another
-        // order than one process's, in float32 (relative 1e-7 per step),
-        // compounded by 100 Adam steps. Measured on MNIST: losses within
-        // 1.6e-6 (docs/SCALING.md); 1e-4 leaves a wide margin; an accuracy
-        // may flip a prediction near a tie.
-        const std::vector<double> loss = numbers(losses);
-        ASSERT_EQ(loss.size(), loss1.size());
-        double worst = 0;
-        for (std::size_t i = 0; i < loss.size(); ++i) worst = std::max(worst, std::fabs(loss[i] - loss1[i]));
-        EXPECT_LT(worst, 1e-4);
-        const auto acc = accuracies(slurp(o + "/r0/metrics.csv"));
-        ASSERT_EQ(acc.size(), acc1.size());
-        for (std::size_t i = 0; i < acc.size(); ++i) {
-          EXPECT_NEAR(acc[i].first, acc1[i].first, 0.01) << "evaluation " << i;
-          EXPECT_NEAR(acc[i].second, acc1[i].second, 0.01) << "evaluation " << i;
-        }
+        expect_same_up_to_summation_order(losses, slurp(o + "/r0/metrics.csv"), loss1, acc1);
       } else {
         EXPECT_EQ(model, first_model);
         EXPECT_EQ(losses, first_losses);
@@ -201,30 +210,105 @@ TEST(Parallel, DropoutShareDrawsTheWholeBatchsMasks) {
   EXPECT_THROW(b.forward(part, Mode::Train), Error);  // rows 8..11 are not in a batch of 10
 }
 
-TEST(Parallel, SigintToMpirunStopsAllAndRank0Saves) {
-  SKIP_WITHOUT_MPI();
-  const auto d = fresh_dir("mpi-sigint");
-  const std::string o = d.string();
-  test::write_toy_idx(d / "data", 200, 100);
-  // mpirun turns SIGINT into SIGTERM for the ranks: they stop together,
-  // rank 0 writes; mpirun's own status is 1 (docs/SCALING.md).
-  const std::string cmd = "exec env " + kMpiEnv + mpirun(2) + CONVNET_CLI + " train --data " + o +
-                          "/data --train-size 0 --test-size 0 --iters 100000 --batch-size 20 --threads 1 -q --checkpoint " + o +
-                          "/ck.npz --checkpoint-every 2 --save " + o + "/m.npz >" + o + "/out 2>" + o + "/err";
+namespace {
+// Starts `cmd` (a shell line), waits for `file` to appear, sends `sig` to
+// the shell's process (exec'd into mpirun), and returns the exit status
+// and the seconds from the signal to the exit.
+std::pair<int, double> signal_when_file_appears(const std::string& cmd, const std::string& file, int sig) {
   const pid_t pid = fork();
   if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!fs::exists(o + "/ck.npz") && std::chrono::steady_clock::now() < end)
+  while (!fs::exists(file) && std::chrono::steady_clock::now() < end)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_TRUE(fs::exists(o + "/ck.npz"));
-  kill(pid, SIGINT);
+  const bool appeared = fs::exists(file);
+  EXPECT_TRUE(appeared) << file;
+  const auto t0 = std::chrono::steady_clock::now();
+  kill(pid, appeared ? sig : SIGKILL);
   int st = 0;
   waitpid(pid, &st, 0);
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0);
-  const std::string err = slurp(o + "/err");
-  EXPECT_NE(err.find("convnet: terminated (SIGTERM): stopped after iteration"), std::string::npos) << err;
-  EXPECT_TRUE(fs::exists(o + "/m.npz")) << err;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), seconds};
+}
+}  // namespace
+
+// Open MPI's mpirun answers its own SIGINT/SIGTERM by sending the ranks
+// SIGTERM, SIGKILL 1 s later, and exiting 1 whatever they exit with (ORTE's
+// clean_abort sets status 1 first; the first non-zero status wins). The
+// ranks stop together, rank 0 writes within that second and says so; mpirun
+// forwards SIGUSR1/SIGUSR2 unchanged, and with those the job exits 130/143
+// as one process would (docs/SCALING.md).
+TEST(Parallel, SignalsToMpirunStopAllAndRank0Saves) {
+  SKIP_WITHOUT_MPI();
+  const auto d = fresh_dir("mpi-signal");
+  const std::string o = d.string();
+  test::write_toy_idx(d / "data", 200, 100);
+  for (int sig : {SIGINT, SIGUSR1, SIGUSR2}) {
+    SCOPED_TRACE(sig);
+    fs::remove(o + "/ck.npz"), fs::remove(o + "/m.npz");
+    const std::string cmd = "env " + kMpiEnv + mpirun(2) + CONVNET_CLI + " train --data " + o +
+                            "/data --train-size 0 --test-size 0 --iters 100000 --batch-size 20 --threads 1 -q "
+                            "--checkpoint " + o + "/ck.npz --checkpoint-every 2 --save " + o + "/m.npz >" + o +
+                            "/out 2>" + o + "/err";
+    const auto [status, seconds] = signal_when_file_appears(cmd, o + "/ck.npz", sig);
+    const std::string err = slurp(o + "/err");
+    EXPECT_EQ(status, sig == SIGINT ? 1 : sig == SIGUSR1 ? 130 : 143) << err;
+    EXPECT_LT(seconds, 10.0) << err;
+    EXPECT_NE(err.find(sig == SIGINT    ? "convnet: terminated (SIGTERM): stopped after iteration"
+                       : sig == SIGUSR1 ? "convnet: interrupted (SIGUSR1): stopped after iteration"
+                                        : "convnet: terminated (SIGUSR2): stopped after iteration"),
+              std::string::npos)
+        << err;
+    if (sig == SIGINT) {
+      EXPECT_NE(err.find("SIGUSR1 to mpirun"), std::string::npos) << err;
+    }
+    EXPECT_NO_THROW(load_model<float>(o + "/m.npz")) << err;
+    EXPECT_NO_THROW(read_checkpoint(o + "/ck.npz")) << err;
+  }
+}
+
+// A checkpoint of an N-process run holds no trace of N (every process has
+// the same state): the same N continues it bit for bit, another N or one
+// plain process up to summation order.
+TEST(Parallel, ResumeAcrossProcessCounts) {
+  SKIP_WITHOUT_MPI();
+  const auto d = fresh_dir("mpi-resume");
+  const std::string o = d.string();
+  test::write_toy_idx(d / "data", 500, 200);
+  const std::string base = CONVNET_CLI + std::string(" train --data ") + o + "/data" + kSet;
+  auto outputs = [&](const std::string& tag) {
+    return " --save " + o + "/" + tag + ".npz --losses " + o + "/" + tag + ".txt --metrics " + o + "/" + tag + ".csv";
+  };
+  // Uninterrupted, 2 processes.
+  auto r = sh(kMpiEnv + mpirun(2) + base + " --iters 60" + outputs("a"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::vector<double> loss_a = numbers(slurp(o + "/a.txt"));
+  const auto acc_a = accuracies(slurp(o + "/a.csv"));
+  ASSERT_EQ(loss_a.size(), 60u);
+  ASSERT_EQ(acc_a.size(), 6u);
+  // The same run dies (SIGKILL, rank 0 after writing its checkpoint) after iteration 30.
+  r = sh(kMpiEnv + mpirun(2) + "-x CONVNET_TEST_KILL_AFTER_ITER=30 -x CONVNET_TEST_KILL_RANK=0 " + base +
+         " --iters 60 --checkpoint " + o + "/ck.npz --checkpoint-every 30" + outputs("dead"));
+  ASSERT_NE(r.status, 0);
+  ASSERT_FALSE(fs::exists(o + "/dead.npz"));
+  ASSERT_EQ(read_checkpoint(o + "/ck.npz").at("iter").as<std::int64_t>()[0], 30);
+  const std::string resume = " --resume " + o + "/ck.npz";
+  const std::string tail = " --data " + o + "/data --threads 1 -q";
+  // Resumed by 2 processes: the uninterrupted run, bit for bit.
+  r = sh(kMpiEnv + mpirun(2) + CONVNET_CLI + " train" + resume + tail + outputs("b"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(slurp(o + "/b.npz"), slurp(o + "/a.npz"));
+  EXPECT_EQ(slurp(o + "/b.txt"), slurp(o + "/a.txt"));
+  EXPECT_EQ(accuracies(slurp(o + "/b.csv")), acc_a);
+  // By one plain process, and by 3: the same run up to summation order, to the end.
+  for (const std::string& launch : {std::string(), kMpiEnv + mpirun(3)}) {
+    SCOPED_TRACE(launch.empty() ? "one process" : "3 processes");
+    fs::remove(o + "/c.txt"), fs::remove(o + "/c.csv"), fs::remove(o + "/c.npz");
+    r = sh(launch + CONVNET_CLI + " train" + resume + tail + outputs("c"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    expect_same_up_to_summation_order(slurp(o + "/c.txt"), slurp(o + "/c.csv"), loss_a, acc_a);
+    EXPECT_NO_THROW(load_model<float>(o + "/c.npz"));
+  }
 }

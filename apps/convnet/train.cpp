@@ -39,12 +39,17 @@ struct TrainArgs {
 
 // SIGINT / SIGTERM: the first asks for a clean stop after the current
 // iteration; a second one exits at once, writing nothing more and removing
-// the temp file of a write in progress (async-signal-safe).
+// the temp file of a write in progress (async-signal-safe). SIGUSR1 and
+// SIGUSR2 act as SIGINT and SIGTERM: they are the signals mpirun forwards to
+// every rank as they are, where its own SIGINT/SIGTERM ends the job with
+// status 1 whatever the ranks exit with (docs/SCALING.md).
 volatile std::sig_atomic_t g_signal = 0;
+// The exit status a stop by `sig` gives: 130 for SIGINT/SIGUSR1, 143 for SIGTERM/SIGUSR2.
+int stop_status(int sig) { return 128 + (sig == SIGUSR1 ? SIGINT : sig == SIGUSR2 ? SIGTERM : sig); }
 extern "C" void on_signal(int sig) {
   if (g_signal) {
     remove_temp_files_in_flight();
-    _exit(128 + sig);
+    _exit(stop_status(sig));
   }
   g_signal = sig;
 }
@@ -52,8 +57,15 @@ void install_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
+}
+const char* stop_reason(int sig) {
+  switch (sig) {
+    case SIGINT: return "interrupted (SIGINT)";
+    case SIGUSR1: return "interrupted (SIGUSR1)";
+    case SIGUSR2: return "terminated (SIGUSR2)";
+    default: return "terminated (SIGTERM)";
+  }
 }
 
 // Training diverged: exit 1 (not bad input), nothing written.
@@ -365,14 +377,42 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
     if (root) std::printf("=============== Final Test Accuracy ===============\ntest acc:%s\n", python_float(acc).c_str());
     std::fflush(stdout);
   }
-  if (!root) return sig ? 128 + sig : 0;  // rank 0 writes everything
+  if (!root) return sig ? stop_status(sig) : 0;  // rank 0 writes everything
 
   // In [16], and the outputs asked for.
   std::vector<std::string> written;
   auto wrote = [&](const std::string& path) { written.push_back(path); };
   // The final state too, so a finished run can be extended with --iters.
+  // What cannot be redone first, the slow charts last: under mpirun a
+  // stopped job has a deadline (SIGKILL 1 s after the ranks' SIGTERM).
   if (!a.checkpoint.empty()) write_checkpoint(), wrote(a.checkpoint);
+  if (!a.save.empty()) save_model(a.save, network), wrote(a.save);
   if (!a.metrics.empty()) write_file_atomic(a.metrics, metrics_csv(trainer.evals())), wrote(a.metrics);
+  if (!a.losses.empty()) {
+    std::string text;
+    for (double l : trainer.train_loss_list()) text += python_float(l) + "\n";
+    write_file_atomic(a.losses, text);
+    wrote(a.losses);
+  }
+  if (!a.timings.empty()) {
+    const std::size_t evals = trainer.evals().size();
+    std::ostringstream js;
+    js << "{\"iters\": " << trainer.iter() << ", \"batch_size\": " << run.batch_size
+       << ", \"train_seconds\": " << python_float(trainer.train_seconds())
+       << ", \"eval_seconds\": " << python_float(trainer.eval_seconds())
+       << ", \"total_seconds\": " << python_float(trainer.train_seconds() + trainer.eval_seconds())
+       << ", \"train_images\": " << trainer.iter() * run.batch_size
+       << ", \"eval_images\": "
+       << evals * (run.epochs && run.epoch_eval_size
+                       ? std::min(run.epoch_eval_size, x_train.count) + std::min(run.epoch_eval_size, x_test.count)
+                       : x_train.count + x_test.count)
+       << ", \"threads\": " << num_threads() << ", \"processes\": " << group.size()
+       << ", \"allreduce_seconds\": " << python_float(trainer.allreduce_seconds())
+       << ", \"dtype\": \"" << (sizeof(T) == 4 ? "float32" : "float64") << "\", \"blas\": \"" << blas_info()
+       << "\"}\n";
+    write_file_atomic(a.timings, js.str());
+    wrote(a.timings);
+  }
   if (!a.plot.empty()) {
     Chart c;
     c.title = "accuracy";
@@ -399,39 +439,17 @@ int run_train(const TrainArgs& a, const CLI::App& cmd, RunOptions run, const Npz
     plot_png(a.loss_plot, c);
     wrote(a.loss_plot);
   }
-  if (!a.save.empty()) save_model(a.save, network), wrote(a.save);
-  if (!a.losses.empty()) {
-    std::string text;
-    for (double l : trainer.train_loss_list()) text += python_float(l) + "\n";
-    write_file_atomic(a.losses, text);
-    wrote(a.losses);
-  }
-  if (!a.timings.empty()) {
-    const std::size_t evals = trainer.evals().size();
-    std::ostringstream js;
-    js << "{\"iters\": " << trainer.iter() << ", \"batch_size\": " << run.batch_size
-       << ", \"train_seconds\": " << python_float(trainer.train_seconds())
-       << ", \"eval_seconds\": " << python_float(trainer.eval_seconds())
-       << ", \"total_seconds\": " << python_float(trainer.train_seconds() + trainer.eval_seconds())
-       << ", \"train_images\": " << trainer.iter() * run.batch_size
-       << ", \"eval_images\": "
-       << evals * (run.epochs && run.epoch_eval_size
-                       ? std::min(run.epoch_eval_size, x_train.count) + std::min(run.epoch_eval_size, x_test.count)
-                       : x_train.count + x_test.count)
-       << ", \"threads\": " << num_threads() << ", \"processes\": " << group.size()
-       << ", \"allreduce_seconds\": " << python_float(trainer.allreduce_seconds())
-       << ", \"dtype\": \"" << (sizeof(T) == 4 ? "float32" : "float64") << "\", \"blas\": \"" << blas_info()
-       << "\"}\n";
-    write_file_atomic(a.timings, js.str());
-    wrote(a.timings);
-  }
   if (sig) {
     std::string list;
     for (const auto& w : written) list += (list.empty() ? "" : ", ") + w;
-    std::fprintf(stderr, "convnet: %s: stopped after iteration %zu of %zu%s%s\n",
-                 sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)", trainer.iter(), run.iters,
-                 list.empty() ? "" : "; wrote ", list.c_str());
-    return 128 + sig;
+    std::fprintf(stderr, "convnet: %s: stopped after iteration %zu of %zu%s%s\n", stop_reason(sig), trainer.iter(),
+                 run.iters, list.empty() ? "" : "; wrote ", list.c_str());
+    // mpirun turns its own SIGINT/SIGTERM into SIGTERM for the ranks and exits 1.
+    if (sig == SIGTERM && launched_processes() > 0)
+      std::fprintf(stderr, "convnet: note: under mpirun, Ctrl-C or SIGTERM to mpirun arrives as SIGTERM and mpirun "
+                           "exits 1 (Open MPI's status for a job it ends); SIGUSR1 to mpirun stops the same way "
+                           "with status 130\n");
+    return stop_status(sig);
   }
   return 0;
 }
@@ -498,7 +516,8 @@ void add_train(CLI::App& app, Runner& run) {
   cmd->add_option("--checkpoint", a.checkpoint, "Write a checkpoint (everything needed to resume) to this file");
   cmd->add_option("--checkpoint-every", a.checkpoint_every, "Checkpoint every N iterations (0 = only at the end or when stopped)")
       ->check(nonnegative_int());
-  cmd->add_option("--resume", a.resume, "Continue the run saved in this checkpoint, exactly");
+  cmd->add_option("--resume", a.resume, "Continue the run saved in this checkpoint, exactly; under mpirun with any number of processes (the "
+                 "checkpoint's number continues bit for bit, another differs only in the order of the gradient sums)");
   cmd->callback([&run, cmd]() {
     run = [cmd] {
       // Under mpirun: join the other processes (what fails before training
