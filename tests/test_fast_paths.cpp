@@ -51,12 +51,17 @@ void algorithm_matches_reference(ConvAlgo algo, double tol) {
     for (int pass = 0; pass < 2; ++pass) {
       const Tensor<T> out_ref = ref.forward(x);
       expect_close(fast.forward(x), out_ref, tol, "forward");
-      // col() is the notebook's im2col (PerImage) or its transpose (TransposedCol).
+      // col() is the notebook's im2col (PerImage) or its transpose
+      // (TransposedCol); Direct keeps the padded input instead (not checked).
+      const bool direct = algo == ConvAlgo::Direct && std::is_same_v<T, float> && c.s == 1 && c.w[2] == c.w[3] &&
+                          c.p < c.w[2];
       const Tensor<T>& cr = ref.col();
       const Tensor<T>& cf = fast.col();
-      const bool t = algo == ConvAlgo::TransposedCol;
-      ASSERT_EQ(cf.shape(), t ? (std::vector<std::size_t>{cr.shape(1), cr.shape(0)}) : cr.shape());
-      for (std::size_t i = 0; i < cr.shape(0); ++i)
+      const bool t = algo == ConvAlgo::TransposedCol || (algo == ConvAlgo::Direct && !direct);
+      if (!direct) {
+        ASSERT_EQ(cf.shape(), t ? (std::vector<std::size_t>{cr.shape(1), cr.shape(0)}) : cr.shape());
+      }
+      for (std::size_t i = 0; i < (direct ? 0 : cr.shape(0)); ++i)
         for (std::size_t k = 0; k < cr.shape(1); ++k)
           ASSERT_EQ(cf[t ? k * cr.shape(0) + i : i * cr.shape(1) + k], cr[i * cr.shape(1) + k])
               << "col row " << i << " col " << k;
@@ -81,10 +86,19 @@ TEST(FastPaths, TransposedColConvolutionMatchesReferenceFloat) {
   algorithm_matches_reference<float>(ConvAlgo::TransposedCol, 1e-4);
 }
 
-TEST(FastPaths, FloatConvolutionDefaultsToTransposedCol) {
+// Direct on float; its shapes outside stride 1, square filters and pad < FH
+// (and double) run TransposedCol, which the same cases check.
+TEST(FastPaths, DirectConvolutionMatchesReferenceFloat) {
+  algorithm_matches_reference<float>(ConvAlgo::Direct, 1e-4);
+}
+TEST(FastPaths, DirectConvolutionFallsBackOnDouble) {
+  algorithm_matches_reference<double>(ConvAlgo::Direct, 1e-12);
+}
+
+TEST(FastPaths, FloatConvolutionDefaultsToDirect) {
   Convolution<float> f(Tensor<float>({2, 1, 3, 3}), Tensor<float>({2}));
   Convolution<double> d(Tensor<double>({2, 1, 3, 3}), Tensor<double>({2}));
-  EXPECT_EQ(f.algorithm(), ConvAlgo::TransposedCol);
+  EXPECT_EQ(f.algorithm(), ConvAlgo::Direct);
   EXPECT_EQ(d.algorithm(), ConvAlgo::Reference);
 }
 

@@ -34,7 +34,7 @@ double deep_train_flops(std::size_t n) {
 }
 
 const char* algo_name(std::int64_t a) {
-  return a == 0 ? "reference" : a == 1 ? "per-image" : "transposed-col";
+  return a == 0 ? "reference" : a == 1 ? "per-image" : a == 2 ? "transposed-col" : "direct";
 }
 
 convnet::Convolution<float> make_deep_conv(const DeepConv& d, std::int64_t algo) {
@@ -44,7 +44,7 @@ convnet::Convolution<float> make_deep_conv(const DeepConv& d, std::int64_t algo)
   return conv;
 }
 
-// Args: layer (0..5), algo (0 Reference, 1 PerImage, 2 TransposedCol).
+// Args: layer (0..5), algo (0 Reference, 1 PerImage, 2 TransposedCol, 3 Direct).
 void BM_deep_conv_forward(benchmark::State& state) {
   const DeepConv& d = kDeep[std::size_t(state.range(0))];
   auto conv = make_deep_conv(d, state.range(1));
@@ -56,7 +56,7 @@ void BM_deep_conv_forward(benchmark::State& state) {
 }
 BENCHMARK(BM_deep_conv_forward)
     ->ArgNames({"layer", "algo"})
-    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1, 2}})
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1, 2, 3}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
@@ -79,7 +79,7 @@ void BM_deep_conv_backward(benchmark::State& state) {
 }
 BENCHMARK(BM_deep_conv_backward)
     ->ArgNames({"layer", "algo"})
-    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1, 2}})
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1, 2, 3}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

@@ -370,3 +370,228 @@ void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size
 }
 
 }  // namespace convnet::kernels
+
+// ---------------------------------------------------------------------------
+// ConvAlgo::Direct: the same wide-row scheme for any stride-1 convolution
+// (DeepConvNet's 3x3 layers), without pooling. Forward and dx are one kernel
+// (dx is the correlation of the padded dout with the flipped, transposed
+// filters); dW correlates the wide dout with the padded input. No im2col
+// matrix: the padded input (a few % larger than x) is all that is kept.
+namespace convnet::kernels {
+
+namespace {
+#ifdef __AVX512F__
+// 3 chunks x 8 filters = 24 accumulators; dW: 4 filters x 6 taps.
+constexpr std::size_t kDirChunks = 3, kDirFilters = 8, kDwFilters = 4, kDwTaps = 6;
+#else
+// 3 chunks x 4 filters = 12 accumulators + 3 inputs + 1 broadcast (16 ymm);
+// dW: 2 filters x 6 taps = 12 accumulators + 2 gradients + 1 input. Filter
+// counts of 16..64 are whole blocks of both.
+constexpr std::size_t kDirChunks = 3, kDirFilters = 4, kDwFilters = 2, kDwTaps = 6;
+#endif
+
+// W (FN, taps) -> blocks of kDirFilters filters, tap-major; the last block
+// holds the nf = FN mod kDirFilters remaining filters with stride nf, so no
+// zero filter is ever computed.
+void pack_direct(const float* W, std::size_t FN, std::size_t taps, std::vector<float>& wp) {
+  wp.resize(FN * taps);
+  for (std::size_t f0 = 0; f0 < FN; f0 += kDirFilters) {
+    const std::size_t nf = std::min(kDirFilters, FN - f0);
+    float* blk = wp.data() + f0 * taps;
+    for (std::size_t i = 0; i < nf; ++i)
+      for (std::size_t t = 0; t < taps; ++t) blk[t * nf + i] = W[(f0 + i) * taps + t];
+  }
+}
+
+// Tap offsets into a padded image (C, Hp, Wp) in (c, ky, kx) order.
+void tap_offsets(const Wide& g, std::size_t extra, std::vector<std::size_t>& off) {
+  off.assign(g.taps() + extra, 0);
+  for (std::size_t c = 0, t = 0; c < g.C; ++c)
+    for (std::size_t ky = 0; ky < g.FH; ++ky)
+      for (std::size_t kx = 0; kx < g.FW; ++kx) off[t++] = c * g.plane() + ky * g.Wp + kx;
+}
+
+// conv_block with the taps as one flat loop over their offsets (a 3x3
+// filter's rows are too short for a loop per row), F <= kDirFilters filters.
+template <std::size_t R, std::size_t F>
+inline void conv_block_flat(const float* in, const std::size_t* off, std::size_t taps, const float* w,
+                            const float* bias, std::size_t p0, float* out, std::size_t span) {
+  vf acc[F][R];
+  for (std::size_t i = 0; i < F; ++i)
+    for (std::size_t r = 0; r < R; ++r) acc[i][r] = vf{} + bias[i];
+  in += p0;
+  for (std::size_t t = 0; t < taps; ++t, w += F) {
+    const float* row = in + off[t];
+    vf v[R];
+    for (std::size_t r = 0; r < R; ++r) v[r] = loadv(row + r * kLanes);
+    for (std::size_t i = 0; i < F; ++i) {
+      const float wi = w[i];
+      for (std::size_t r = 0; r < R; ++r) acc[i][r] += wi * v[r];  // FMA
+    }
+  }
+  for (std::size_t i = 0; i < F; ++i)
+    for (std::size_t r = 0; r < R; ++r) storev(out + i * span + p0 + r * kLanes, acc[i][r]);
+}
+// The filter count F chosen at run time (F <= kDirFilters).
+template <std::size_t R, std::size_t F = kDirFilters>
+inline void conv_block_nf(std::size_t nf, const float* in, const std::size_t* off, std::size_t taps, const float* w,
+                          const float* bias, std::size_t p0, float* out, std::size_t span) {
+  if constexpr (F > 0) {
+    if (nf == F) return conv_block_flat<R, F>(in, off, taps, w, bias, p0, out, span);
+    conv_block_nf<R, F - 1>(nf, in, off, taps, w, bias, p0, out, span);
+  }
+}
+// The last, partial pixel block: r < kDirChunks chunks.
+template <std::size_t R = kDirChunks - 1>
+inline void conv_tail(std::size_t r, std::size_t nf, const float* in, const std::size_t* off, std::size_t taps,
+                      const float* w, const float* bias, std::size_t p0, float* out, std::size_t span) {
+  if constexpr (R > 0) {
+    if (r == R) return conv_block_nf<R>(nf, in, off, taps, w, bias, p0, out, span);
+    conv_tail<R - 1>(r, nf, in, off, taps, w, bias, p0, out, span);
+  }
+}
+
+// One padded image -> its (FN, oh, ow) output; wide is scratch for one block
+// of kDirFilters wide planes.
+void conv_wide_image(const float* in, const Wide& g, const std::size_t* off, const float* wp, const float* bias,
+                     std::size_t FN, float* wide, float* out) {
+  const std::size_t taps = g.taps(), span = round_up(g.pixels(), kLanes), oh = g.oh(), ow = g.ow();
+  constexpr std::size_t step = kDirChunks * kLanes;
+  for (std::size_t f0 = 0; f0 < FN; f0 += kDirFilters) {
+    const std::size_t nf = std::min(kDirFilters, FN - f0);
+    const float* w = wp + f0 * taps;
+    std::size_t p0 = 0;
+    for (; p0 + step <= span; p0 += step) conv_block_nf<kDirChunks>(nf, in, off, taps, w, bias + f0, p0, wide, span);
+    if (p0 < span) conv_tail((span - p0) / kLanes, nf, in, off, taps, w, bias + f0, p0, wide, span);
+    for (std::size_t i = 0; i < nf; ++i)
+      for (std::size_t y = 0; y < oh; ++y)
+        std::copy_n(wide + i * span + y * g.Wp, ow, out + ((f0 + i) * oh + y) * ow);
+  }
+}
+}  // namespace
+
+void conv_wide_forward(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
+                       const float* W, const float* b, std::size_t FN, std::size_t FH, std::size_t FW, float* out) {
+  const Wide g{C, Hp, Wp, FH, FW};
+  const std::size_t per = conv_direct_padded_size(C, Hp, Wp, FW), out_per = FN * g.oh() * g.ow();
+  static thread_local std::vector<float> wp, bias;
+  static thread_local std::vector<std::size_t> off;
+  tap_offsets(g, 0, off);
+  const std::size_t* offp = off.data();
+  pack_direct(W, FN, g.taps(), wp);
+  bias.assign(FN, 0.0f);
+  if (b) std::copy_n(b, FN, bias.begin());
+  const float* wpk = wp.data();
+  const float* bk = bias.data();
+#pragma omp parallel if (N > 1 && N * out_per * g.taps() >= kParallelMin)
+  {
+    static thread_local std::vector<float> wide;
+    wide.resize(kDirFilters * round_up(g.pixels(), kLanes));
+#pragma omp for schedule(static)
+    for (std::size_t n = 0; n < N; ++n) conv_wide_image(xpad + n * per, g, offp, wpk, bk, FN, wide.data(), out + n * out_per);
+  }
+}
+
+namespace {
+// v, loaded once into a register: without this GCC folds the load into every
+// FMA that uses it (F or T loads instead of one; misaligned ones split).
+inline vf in_register(vf v) {
+#if defined(__AVX2__) || defined(__AVX512F__)
+  asm("" : "+v"(v));
+#endif
+  return v;
+}
+// correlate_block over k images at once (small planes: a group's
+// accumulators stay in registers across images before going to accm). d
+// holds each image's F wide gradient planes (dspan each) one after another.
+template <std::size_t F, std::size_t T>
+inline void correlate_images(const float* d, std::size_t dspan, const float* const* imgs, std::size_t k,
+                             const std::size_t* off, std::size_t chunks, float* accm, std::size_t ld) {
+  vf acc[F][T];
+  for (std::size_t i = 0; i < F; ++i)
+    for (std::size_t t = 0; t < T; ++t) acc[i][t] = vf{};
+  for (std::size_t j = 0; j < k; ++j, d += F * dspan) {
+    const float* src[T];
+    for (std::size_t t = 0; t < T; ++t) src[t] = imgs[j] + off[t];
+    for (std::size_t p = 0; p < chunks * kLanes; p += kLanes) {
+      vf dv[F];
+      for (std::size_t i = 0; i < F; ++i) dv[i] = in_register(loadv(d + i * dspan + p));
+      for (std::size_t t = 0; t < T; ++t) {
+        const vf x = in_register(loadv(src[t] + p));
+        for (std::size_t i = 0; i < F; ++i) acc[i][t] += dv[i] * x;  // FMA
+      }
+    }
+  }
+  for (std::size_t i = 0; i < F; ++i)
+    for (std::size_t t = 0; t < T; ++t) {
+      float* m = accm + i * ld + t * kLanes;
+      storev(m, loadv(m) + acc[i][t]);
+    }
+}
+constexpr std::size_t kDwImages = 8;  // at most this many images per pass
+}  // namespace
+
+void conv_wide_backward_weights(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
+                                const float* dout, std::size_t FN, std::size_t FH, std::size_t FW, float* dW,
+                                float* db) {
+  const Wide g{C, Hp, Wp, FH, FW};
+  const std::size_t oh = g.oh(), ow = g.ow(), per = conv_direct_padded_size(C, Hp, Wp, FW);
+  const std::size_t dspan = g.bwd_span(), chunks = dspan / kLanes, taps = g.taps();
+  const std::size_t groups = (taps + kDwTaps - 1) / kDwTaps, ld = groups * kDwTaps * kLanes;
+  const std::size_t blocks = (FN + kDwFilters - 1) / kDwFilters;
+  // Images per pass: enough that a pass runs ~640 pixels (8x8 planes: 8).
+  const std::size_t k = std::clamp<std::size_t>(640 / dspan, 1, kDwImages);
+  // Each tap's offset into a padded image; the last group's spare taps read
+  // offset 0 and are never stored.
+  static thread_local std::vector<std::size_t> off;
+  tap_offsets(g, groups * kDwTaps - taps, off);
+  const std::size_t* offp = off.data();
+  // Parallel over filter blocks, images in order inside: each dW[f] is summed
+  // in the same order whatever the thread count.
+#pragma omp parallel if (N * FN * g.pixels() * taps >= kParallelMin)
+  {
+    static thread_local std::vector<float> dwide, accm;
+    dwide.resize(k * kDwFilters * dspan);
+    accm.resize(kDwFilters * ld);
+#pragma omp for schedule(static)
+    for (std::size_t blk = 0; blk < blocks; ++blk) {
+      const std::size_t f0 = blk * kDwFilters, nf = std::min(kDwFilters, FN - f0);
+      std::fill(accm.begin(), accm.end(), 0.0f);
+      vf dbv[kDwFilters] = {};
+      // Planes past FN in the last block stay zero.
+      std::fill(dwide.begin(), dwide.end(), 0.0f);
+      for (std::size_t n0 = 0; n0 < N; n0 += k) {
+        const std::size_t kk = std::min(k, N - n0);
+        const float* imgs[kDwImages];
+        for (std::size_t j = 0; j < kk; ++j) {
+          imgs[j] = xpad + (n0 + j) * per;
+          // dout's rows into wide rows; the Wp - ow thrown-away columns stay 0.
+          for (std::size_t i = 0; i < nf; ++i) {
+            float* dc = dwide.data() + (j * kDwFilters + i) * dspan;
+            const float* src = dout + ((n0 + j) * FN + f0 + i) * oh * ow;
+            for (std::size_t y = 0; y < oh; ++y) std::copy_n(src + y * ow, ow, dc + y * Wp);
+            for (std::size_t p = 0; p < dspan; p += kLanes) dbv[i] += loadv(dc + p);
+          }
+        }
+        // dW[f, t] += Σ_j Σ_p dwide[j, f, p] · x_j[off[t] + p]
+        for (std::size_t grp = 0; grp < groups; ++grp)
+          correlate_images<kDwFilters, kDwTaps>(dwide.data(), dspan, imgs, kk, offp + grp * kDwTaps, chunks,
+                                                accm.data() + grp * kDwTaps * kLanes, ld);
+      }
+      for (std::size_t i = 0; i < nf; ++i) {
+        for (std::size_t t = 0; t < taps; ++t) dW[(f0 + i) * taps + t] = lane_sum(loadv(accm.data() + i * ld + t * kLanes));
+        db[f0 + i] = lane_sum(dbv[i]);
+      }
+    }
+  }
+}
+
+void flip_filters(const float* W, std::size_t FN, std::size_t C, std::size_t FH, std::size_t FW, float* Wt) {
+  for (std::size_t f = 0; f < FN; ++f)
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t ky = 0; ky < FH; ++ky)
+        for (std::size_t kx = 0; kx < FW; ++kx)
+          Wt[((c * FN + f) * FH + (FH - 1 - ky)) * FW + (FW - 1 - kx)] = W[((f * C + c) * FH + ky) * FW + kx];
+}
+
+}  // namespace convnet::kernels

@@ -193,6 +193,18 @@ void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size
                                      std::size_t Wp, std::size_t FN, std::size_t FH, std::size_t FW,
                                      const float* pooled, const std::uint8_t* arg, const float* dpooled,
                                      float* dW, float* db);
+// ConvAlgo::Direct (conv_direct.cpp): any stride-1 convolution of padded
+// images (pad_images) without an im2col matrix. out (N, FN, oh, ow); b may be
+// null (no bias). W (FN, C*FH*FW).
+void conv_wide_forward(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
+                       const float* W, const float* b, std::size_t FN, std::size_t FH, std::size_t FW, float* out);
+// dW (FN, C*FH*FW) and db (FN) from dout (N, FN, oh, ow).
+void conv_wide_backward_weights(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
+                                const float* dout, std::size_t FN, std::size_t FH, std::size_t FW, float* dW,
+                                float* db);
+// Wt (C, FN, FH, FW) = W (FN, C, FH, FW) transposed and rotated 180°: dx is
+// conv_wide_forward of dout padded by FH-1-pad with these filters.
+void flip_filters(const float* W, std::size_t FN, std::size_t C, std::size_t FH, std::size_t FW, float* Wt);
 }  // namespace convnet::kernels
 
 namespace convnet::kernels {

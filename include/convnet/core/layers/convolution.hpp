@@ -15,10 +15,15 @@ namespace convnet {
 //  - TransposedCol: col stored transposed, (C*FH*FW, N*oh*ow), filled by
 //    whole shifted rows (no per-pixel bounds checks); out_n = W · colT_n per
 //    image, dW = doutᵀ · colTᵀ as one GEMM, dx per image through Wᵀ · dout_n.
-// Tests hold PerImage and TransposedCol to Reference. float defaults to
-// TransposedCol; double to Reference, whose operation order the NumPy-exact
-// runs rely on.
-enum class ConvAlgo { Reference, PerImage, TransposedCol };
+//  - Direct (float only): no im2col matrix. Each output row is computed as
+//    wide as the zero-padded input, so every tap reads one contiguous run
+//    (src/kernels/conv_direct.cpp); dx is the same kernel on the padded dout
+//    with flipped filters, dW a correlation of dout with the padded input.
+//    It covers stride 1, square filters and pad < FH; other shapes (and
+//    double) run TransposedCol.
+// Tests hold every algorithm to Reference. float defaults to Direct; double
+// to Reference, whose operation order the NumPy-exact runs rely on.
+enum class ConvAlgo { Reference, PerImage, TransposedCol, Direct };
 
 // Convolution by im2col + GEMM, notebook In [7].
 // W (FN, C, FH, FW), b (FN); x (N, C, H, W) -> out (N, FN, out_h, out_w).
@@ -40,20 +45,24 @@ class Convolution : public Layer<T> {
   Tensor<T> dW, db;
   std::size_t stride, pad;
   // The last forward's im2col: (N*oh*ow, C*FH*FW) for Reference and
-  // PerImage, its transpose (C*FH*FW, N*oh*ow) for TransposedCol.
+  // PerImage, its transpose (C*FH*FW, N*oh*ow) for TransposedCol; for Direct
+  // the zero-padded input (N, kernels' padded size).
   const Tensor<T>& col() const { return col_; }
 
  private:
   const Tensor<T>& backward_per_image_(const Tensor<T>& dout);
   const T* channel_major_dout_(const Tensor<T>& dout, std::size_t N, std::size_t FN, std::size_t P);
   const Tensor<T>& backward_colt_(const Tensor<T>& dout);
+  bool direct_() const;  // Direct chosen and applicable to this layer
+  const Tensor<T>& backward_direct_(const Tensor<T>& dout);
   std::vector<std::size_t> x_shape_;
   Tensor<T> col_;     // im2col(x): (N*oh*ow, C*FH*FW), or its transpose; kept for dW
   Tensor<T> tmp_;     // Reference: (N*oh*ow, FN) GEMM output / dout; PerImage: doutᵀ (FN, N*oh*ow)
   Tensor<T> dcol_;    // (N*oh*ow, C*FH*FW); TransposedCol: (threads, C*FH*FW * oh*ow)
   Tensor<T> out_, dx_;
+  Tensor<T> wflip_;   // Direct: the flipped, transposed filters for dx
   bool compute_dx_ = true;
-  ConvAlgo algo_ = std::is_same_v<T, double> ? ConvAlgo::Reference : ConvAlgo::TransposedCol;
+  ConvAlgo algo_ = std::is_same_v<T, double> ? ConvAlgo::Reference : ConvAlgo::Direct;
 };
 
 }  // namespace convnet
