@@ -15,6 +15,7 @@ pkgs=(
   python3-numpy            # cross-checks against NumPy in the tests
   pybind11-dev python3-dev # the Python module (python/)
   python3-pytest           # its tests
+  jupyter-nbconvert python3-ipykernel python3-matplotlib python3-tqdm  # examples/notebook.ipynb and its test
   libopenmpi-dev openmpi-bin  # data-parallel training: mpirun -np N convnet train
 )
 missing=()
