@@ -224,17 +224,35 @@ void conv_relu_pool2_image(const float* in, const Wide& g, const float* wp, cons
 
 }  // namespace
 
+namespace {
+// n floats from src to dst, inline (rows of 8..30 floats: a libc memcpy call
+// per row cost more than the copy).
+inline void copy_row(const float* src, std::size_t n, float* dst) {
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) storev(dst + i, loadv(src + i));
+  if (i < n) store_first(dst + i, load_first(src + i, n - i), n - i);
+}
+}  // namespace
+
 void pad_images(const float* x, std::size_t N, std::size_t C, std::size_t H, std::size_t W, std::size_t pad,
                 std::size_t FW, float* xpad) {
   const std::size_t Hp = H + 2 * pad, Wp = W + 2 * pad, per = conv_direct_padded_size(C, Hp, Wp, FW);
 #pragma omp parallel for schedule(static) if (N * per >= kParallelMin)
   for (std::size_t n = 0; n < N; ++n) {
     float* dst = xpad + n * per;
-    if (pad) std::fill(dst, dst + per, 0.0f);
-    else std::fill(dst + C * Hp * Wp, dst + per, 0.0f);
-    for (std::size_t c = 0; c < C; ++c)
-      for (std::size_t r = 0; r < H; ++r)
-        std::copy_n(x + ((n * C + c) * H + r) * W, W, dst + (c * Hp + r + pad) * Wp + pad);
+    // Only the border is zeroed: the pad rows, each row's pad columns (the
+    // right ones of a row and the left ones of the next are adjacent), the slack.
+    for (std::size_t c = 0; c < C; ++c) {
+      float* plane = dst + c * Hp * Wp;
+      std::fill(plane, plane + pad * Wp + pad, 0.0f);
+      for (std::size_t r = 0; r < H; ++r) {
+        float* row = plane + (r + pad) * Wp + pad;
+        copy_row(x + ((n * C + c) * H + r) * W, W, row);
+        std::fill(row + W, row + W + 2 * pad, 0.0f);
+      }
+      std::fill(plane + (H + pad) * Wp + pad, plane + Hp * Wp, 0.0f);
+    }
+    std::fill(dst + C * Hp * Wp, dst + per, 0.0f);
   }
 }
 
@@ -465,7 +483,7 @@ void conv_wide_image(const float* in, const Wide& g, const std::size_t* off, con
     if (p0 < span) conv_tail((span - p0) / kLanes, nf, in, off, taps, w, bias + f0, p0, wide, span);
     for (std::size_t i = 0; i < nf; ++i)
       for (std::size_t y = 0; y < oh; ++y)
-        std::copy_n(wide + i * span + y * g.Wp, ow, out + ((f0 + i) * oh + y) * ow);
+        copy_row(wide + i * span + y * g.Wp, ow, out + ((f0 + i) * oh + y) * ow);
   }
 }
 }  // namespace
@@ -569,7 +587,7 @@ void conv_wide_backward_weights(const float* xpad, std::size_t N, std::size_t C,
           for (std::size_t i = 0; i < nf; ++i) {
             float* dc = dwide.data() + (j * kDwFilters + i) * dspan;
             const float* src = dout + ((n0 + j) * FN + f0 + i) * oh * ow;
-            for (std::size_t y = 0; y < oh; ++y) std::copy_n(src + y * ow, ow, dc + y * Wp);
+            for (std::size_t y = 0; y < oh; ++y) copy_row(src + y * ow, ow, dc + y * Wp);
             for (std::size_t p = 0; p < dspan; p += kLanes) dbv[i] += loadv(dc + p);
           }
         }
