@@ -17,10 +17,10 @@ import convnet
 REPO = os.path.join(os.path.dirname(__file__), '..', '..')
 sys.path.insert(0, os.path.join(REPO, 'tools', 'reference'))
 import notebook  # noqa: E402
+from test_notebook import TRAIN, run  # noqa: E402  the notebook's loop, In [12]-In [15]
 
 DATA = os.path.join(REPO, 'data', 'mnist')
 NOTEBOOK = os.path.join(REPO, 'examples', 'notebook_own_layers.ipynb')
-ITERS, TRAIN, BATCH = 20, 1000, 100
 
 
 def notebook_classes():
@@ -60,19 +60,8 @@ def test_twenty_iterations_match_numpy():
     (x_train, d_train), _ = convnet.load_mnist(flatten=False, data_dir=DATA)
     x_train, d_train = x_train[:TRAIN], d_train[:TRAIN]
 
-    def run(network_class, optimizer_class):
-        np.random.seed(0)
-        network, opt, losses = network_class(), optimizer_class(), []
-        for _ in range(ITERS):
-            batch_mask = np.random.choice(TRAIN, BATCH)
-            x_batch, d_batch = x_train[batch_mask], d_train[batch_mask]
-            grad = network.gradient(x_batch, d_batch)
-            opt.update(network.params, grad)
-            losses.append(float(network.loss(x_batch, d_batch)))
-        return losses, network.accuracy(x_train, d_train)
-
-    ours, acc = run(ns['SimpleConvNet'], convnet.optimizer.Adam)
-    theirs, nacc = run(notebook.SimpleConvNet, notebook.Adam)
+    ours, acc = run(ns['SimpleConvNet'], convnet.optimizer.Adam, x_train, d_train)
+    theirs, nacc = run(notebook.SimpleConvNet, notebook.Adam, x_train, d_train)
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=0)
     assert ours[-1] < ours[0]
     assert acc == nacc
