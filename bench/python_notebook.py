@@ -2,7 +2,7 @@
 """The notebook's training loop (In [10]-In [15]) driven from Python on the
 convnet module, timed: what a Jupyter user runs, in float32 or float64.
 
-    /usr/bin/python3 bench/python_notebook.py [--dtype float32|float64] [--threads N] [--timings FILE]
+    /usr/bin/python3 bench/python_notebook.py [--dtype float32|float64] [--numpy-exact] [--threads N] [--timings FILE]
 
 Same regime and options as `convnet train` (5000/1000 images, 1000 iterations
 of 100, Adam, an evaluation of all train and test images every 10), the
@@ -33,6 +33,8 @@ def main(argv=None):
     ap.add_argument('--eval-interval', type=positive, default=10)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=non_negative, default=0, help='convnet.set_num_threads (0 = all cores)')
+    ap.add_argument('--numpy-exact', action='store_true',
+                    help="SimpleConvNet(numpy_exact=True): NumPy's operation order (default: the fast kernels)")
     ap.add_argument('--timings', help='also write the JSON line to this file')
     a = ap.parse_args(argv)
 
@@ -52,7 +54,7 @@ def main(argv=None):
 
     # In [12]-In [15]
     np.random.seed(a.seed)
-    network = convnet.SimpleConvNet(dtype=dtype)
+    network = convnet.SimpleConvNet(dtype=dtype, numpy_exact=a.numpy_exact)
     optimizer = convnet.optimizer.Adam()
     train_size = x_train.shape[0]
     train_s = eval_s = 0.0
@@ -77,7 +79,8 @@ def main(argv=None):
     out = {'iters': a.iters, 'batch_size': a.batch_size, 'train_seconds': train_s, 'eval_seconds': eval_s,
            'total_seconds': train_s + eval_s, 'train_images': a.iters * a.batch_size,
            'eval_images': evals * (a.train_size + a.test_size), 'evals': evals,
-           'threads': convnet.num_threads(), 'dtype': a.dtype, 'blas': convnet.blas_info(),
+           'threads': convnet.num_threads(), 'dtype': a.dtype, 'numpy_exact': a.numpy_exact,
+           'blas': convnet.blas_info(),
            'last_loss': float(loss), 'scaled': False}
     emit_result(out, a.timings)
     return 0

@@ -53,8 +53,7 @@ void algorithm_matches_reference(ConvAlgo algo, double tol) {
       expect_close(fast.forward(x), out_ref, tol, "forward");
       // col() is the notebook's im2col (PerImage) or its transpose
       // (TransposedCol); Direct keeps the padded input instead (not checked).
-      const bool direct = algo == ConvAlgo::Direct && std::is_same_v<T, float> && c.s == 1 && c.w[2] == c.w[3] &&
-                          c.p < c.w[2];
+      const bool direct = algo == ConvAlgo::Direct && c.s == 1 && c.w[2] == c.w[3] && c.p < c.w[2];
       const Tensor<T>& cr = ref.col();
       const Tensor<T>& cf = fast.col();
       const bool t = algo == ConvAlgo::TransposedCol || (algo == ConvAlgo::Direct && !direct);
@@ -86,12 +85,12 @@ TEST(FastPaths, TransposedColConvolutionMatchesReferenceFloat) {
   algorithm_matches_reference<float>(ConvAlgo::TransposedCol, 1e-4);
 }
 
-// Direct on float; its shapes outside stride 1, square filters and pad < FH
-// (and double) run TransposedCol, which the same cases check.
+// Direct (float, and double's fast path); its shapes outside stride 1,
+// square filters and pad < FH run TransposedCol, which the same cases check.
 TEST(FastPaths, DirectConvolutionMatchesReferenceFloat) {
   algorithm_matches_reference<float>(ConvAlgo::Direct, 1e-4);
 }
-TEST(FastPaths, DirectConvolutionFallsBackOnDouble) {
+TEST(FastPaths, DirectConvolutionMatchesReferenceDouble) {
   algorithm_matches_reference<double>(ConvAlgo::Direct, 1e-12);
 }
 
@@ -128,28 +127,41 @@ SimpleConvNetConfig config_for(const Geometry& g) {
 }
 }  // namespace
 
-TEST(FastPaths, FusedEvalForwardMatchesLayerByLayer) {
+namespace {
+// The fast network (ConvReluPool first) against the NumPy-exact one (the
+// notebook's im2col + GEMM layers), same weights; tol relative: 1e-4 in
+// float, 1e-12 in double (the fast float64 path differs only by rounding).
+template <class T>
+void fused_eval_forward_matches_layer_by_layer(double tol) {
   RandomState rng(5);
   for (const Geometry& geo : direct_geometries()) {
-    // Same weights (same draws); the first without ConvReluPool.
-    SimpleConvNet<float> plain(config_for(geo), /*fuse=*/false), net(config_for(geo));
+    SimpleConvNet<T> plain(config_for(geo), Kernels::NumpyExact), net(config_for(geo), Kernels::Fast);
+    ASSERT_EQ(net.fused(), geo.cp.stride == 1);  // otherwise the plain layers, Direct or TransposedCol
     for (const char* bn : {"b1", "b2"}) {
-      for (auto& v : net.params()[bn]) v = float(0.1 * rng.randn());
+      for (auto& v : net.params()[bn]) v = T(0.1 * rng.randn());
       plain.params()[bn] = net.params()[bn];
     }
     const auto& d = geo.input_dim;
-    auto x = cast<float>(test::random_tensor({7, d[0], d[1], d[2]}, rng));
-    const Tensor<float> layered = plain.predict(x, Mode::Train);
-    const Tensor<float>& fused = net.predict(x, Mode::Eval);
-    expect_close(fused, layered, 1e-4, ("scores, " + shape_str({d[0], d[1], d[2]}) + " filter " +
-                                        std::to_string(geo.cp.filter_size)).c_str());
+    auto x = cast<T>(test::random_tensor({7, d[0], d[1], d[2]}, rng));
+    const Tensor<T> layered = plain.predict(x, Mode::Train);
+    const Tensor<T>& fused = net.predict(x, Mode::Eval);
+    expect_close(fused, layered, tol, ("scores, " + shape_str({d[0], d[1], d[2]}) + " filter " +
+                                       std::to_string(geo.cp.filter_size)).c_str());
   }
 }
+}  // namespace
 
-TEST(FastPaths, ThreadCountDoesNotChangeTheGradient) {
-  SimpleConvNet<float> a, b;
+TEST(FastPaths, FusedEvalForwardMatchesLayerByLayer) { fused_eval_forward_matches_layer_by_layer<float>(1e-4); }
+TEST(FastPaths, FusedEvalForwardMatchesLayerByLayerDouble) {
+  fused_eval_forward_matches_layer_by_layer<double>(1e-12);
+}
+
+namespace {
+template <class T>
+void thread_count_does_not_change_the_gradient() {
+  SimpleConvNet<T> a({}, Kernels::Fast), b({}, Kernels::Fast);
   RandomState rng(9);
-  auto x = cast<float>(test::random_tensor({64, 1, 28, 28}, rng));
+  auto x = cast<T>(test::random_tensor({64, 1, 28, 28}, rng));
   std::vector<std::int32_t> t(64);
   for (int i = 0; i < 64; ++i) t[i] = i % 10;
   set_num_threads(1);
@@ -158,38 +170,52 @@ TEST(FastPaths, ThreadCountDoesNotChangeTheGradient) {
   const auto& g2 = b.gradient(x, t);
   set_num_threads(0);
   for (const auto& [name, g] : g1) {
-    const Tensor<float>& other = g2[name];
+    const Tensor<T>& other = g2[name];
     for (std::size_t i = 0; i < g->size(); ++i) ASSERT_EQ((*g)[i], other[i]) << name << " " << i;
   }
 }
+}  // namespace
 
-TEST(FastPaths, FusedTrainingGradientMatchesLayerByLayer) {
+TEST(FastPaths, ThreadCountDoesNotChangeTheGradient) { thread_count_does_not_change_the_gradient<float>(); }
+TEST(FastPaths, ThreadCountDoesNotChangeTheGradientDouble) { thread_count_does_not_change_the_gradient<double>(); }
+
+namespace {
+template <class T>
+void fused_training_gradient_matches_layer_by_layer(double tol) {
   for (const Geometry& geo : direct_geometries()) {
     if (geo.cp.stride != 1) continue;  // the fused training path is stride 1 only
     SCOPED_TRACE(shape_str({geo.input_dim[0], geo.input_dim[1], geo.input_dim[2]}) + " filter " +
                  std::to_string(geo.cp.filter_num) + "x" + std::to_string(geo.cp.filter_size));
     const SimpleConvNetConfig cfg = config_for(geo);
-    SimpleConvNet<float> fused(cfg), layered(cfg, /*fuse=*/false);
+    SimpleConvNet<T> fused(cfg, Kernels::Fast), layered(cfg, Kernels::NumpyExact);
     ASSERT_TRUE(fused.fused());
     ASSERT_FALSE(layered.fused());
     RandomState rng(31);
     for (const char* bn : {"b1", "b2"}) {
-      for (auto& v : fused.params()[bn]) v = float(0.1 * rng.randn());
+      for (auto& v : fused.params()[bn]) v = T(0.1 * rng.randn());
       layered.params()[bn] = fused.params()[bn];
     }
     const auto& d = geo.input_dim;
-    auto x = cast<float>(test::random_tensor({12, d[0], d[1], d[2]}, rng));
+    auto x = cast<T>(test::random_tensor({12, d[0], d[1], d[2]}, rng));
     std::vector<std::int32_t> t(12);
     for (int i = 0; i < 12; ++i) t[i] = (i * 7) % 10;
     const auto& gf = fused.gradient(x, t);
     const auto& gl = layered.gradient(x, t);
     for (const auto& [name, g] : gl) {
       double scale = 0;
-      for (float v : *g) scale = std::max(scale, double(std::fabs(v)));
+      for (T v : *g) scale = std::max(scale, double(std::fabs(v)));
       ASSERT_GT(scale, 0.0) << name;
-      const Tensor<float>& f = gf[name];
+      const Tensor<T>& f = gf[name];
       for (std::size_t i = 0; i < g->size(); ++i)
-        ASSERT_NEAR(f[i], (*g)[i], 1e-4 * scale) << name << " at " << i;
+        ASSERT_NEAR(double(f[i]), double((*g)[i]), tol * scale) << name << " at " << i;
     }
   }
+}
+}  // namespace
+
+TEST(FastPaths, FusedTrainingGradientMatchesLayerByLayer) {
+  fused_training_gradient_matches_layer_by_layer<float>(1e-4);
+}
+TEST(FastPaths, FusedTrainingGradientMatchesLayerByLayerDouble) {
+  fused_training_gradient_matches_layer_by_layer<double>(1e-12);
 }

@@ -109,7 +109,7 @@ TEST(Sequential, NamesLayersAndParametersAsTheNotebook) {
     EXPECT_EQ(pn, (std::vector<std::string>{"W1", "b1", "W2", "b2", "W3", "b3"}));
   }
   EXPECT_EQ(f.params()["W2"].shape(), (std::vector<std::size_t>{4320, 100}));
-  Sequential<float> plain(arch, 0, /*fuse=*/false);
+  Sequential<float> plain(arch, 0, Kernels::Layered);
   EXPECT_FALSE(plain.fused());
   EXPECT_EQ(plain.layers().size(), 6u);
   try {
@@ -154,7 +154,7 @@ TEST(Sequential, FusedAndPlainFloatNetworksAgree) {
   a.layers = {LayerSpec::conv(7, 3, 1, 1), LayerSpec::relu(), LayerSpec::pool(2, 2), LayerSpec::conv(5, 2),
               LayerSpec::relu(), LayerSpec::affine(9), LayerSpec::relu(), LayerSpec::affine(4)};
   a.weight_init_std = 0.3;
-  Sequential<float> fused(a, 5), plain(a, 5, false);
+  Sequential<float> fused(a, 5), plain(a, 5, Kernels::Layered);
   ASSERT_TRUE(fused.fused());
   expect_same_named(fused.params(), plain.params(), "initial params");
   RandomState rng(8);

@@ -364,7 +364,7 @@ TEST_F(ShowTest, ActivationsAreEachConvAndPoolOutput) {
   ASSERT_EQ(r.status, 0) << r.err;
   // The network's own layers, unfused: Conv1 (30, 24, 24) and Pool1 (30, 12, 12).
   auto loaded = load_model<float>(d("model.npz"));
-  Sequential<float> net(loaded->architecture(), 0u, false);
+  Sequential<float> net(loaded->architecture(), 0u, Kernels::Layered);
   load_params(load_npz(d("model.npz")), d("model.npz"), net);
   Tensor<float> x({1, 1, 28, 28});
   for (std::size_t j = 0; j < 784; ++j) x[j] = float(m.pixels[j]) / 255.0f;

@@ -194,7 +194,7 @@ int run_activations(const ActivationArgs& a) {
   if (m.cols != in[2])
     throw Error(a.image + ": cannot fit a " + std::to_string(in[1]) + "x" + std::to_string(in[2]) + " model input");
   // Unfused, so that every layer's own output can be seen.
-  Sequential<float> net(arch, 0u, false);
+  Sequential<float> net(arch, 0u, Kernels::Layered);
   load_params(npz, a.model, net);
   Tensor<float> x({1, 1, in[1], in[2]});
   for (std::size_t j = 0; j < x.size(); ++j) x[j] = float(m.pixels[j]) / 255.0f;  // as load_mnist(normalize=True)

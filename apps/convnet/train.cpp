@@ -221,7 +221,7 @@ void check_train_memory(const TrainArgs& a, const RunOptions& run, const Archite
                                                   ", --stride " + std::to_string(a.stride) + ", --hidden " +
                                                   std::to_string(a.hidden)
                                             : "--net " + a.net;
-  check_memory(estimate_memory(sequential_footprint(arch, sizeof(T) == 4), sizeof(T), use),
+  check_memory(estimate_memory(sequential_footprint(arch, default_kernels<T>()), sizeof(T), use),
                "train: the network for " + net + ", --batch-size " + std::to_string(run.batch_size) + " on " +
                    (train.channels == 1 ? "" : std::to_string(train.channels) + "x") + std::to_string(train.rows) +
                    "x" + std::to_string(train.cols) + " images (" +

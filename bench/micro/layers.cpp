@@ -95,7 +95,7 @@ BENCHMARK(BM_conv_backward)->ArgName("dx")->Arg(0)->Arg(1)->Unit(benchmark::kMic
 struct DirectConv {
   const Tensor<float> W = random_tensor({kFN, kC, kFH, kFW}, -0.1f, 0.1f, 3);
   const Tensor<float> b = random_tensor({kFN}, -0.1f, 0.1f, 5);
-  Tensor<float> xpad{{kBatch, convnet::kernels::conv_direct_padded_size(kC, kH, kW, kFW)}};
+  Tensor<float> xpad{{kBatch, convnet::kernels::conv_direct_padded_size<float>(kC, kH, kW, kFW)}};
   Tensor<float> pooled{{kBatch, kFN, kPH, kPW}};
   std::vector<std::uint8_t> arg = std::vector<std::uint8_t>(pooled.size());
 

@@ -18,9 +18,15 @@ class Sequential:
 
     The initial weights are drawn from NumPy's global random state (W1 first, in
     layer order), as are Dropout's masks in training passes.
+
+    numpy_exact=False (the default) runs the fast kernels, float64 included: NumPy's
+    arithmetic summed in another order, so results agree with NumPy's to rounding
+    (about 1e-15 relative per operation; the notebook's printed accuracies are the
+    same). numpy_exact=True runs the notebook's algorithms in NumPy's operation
+    order: in float64 the results are NumPy's bit for bit, several times slower.
     """
 
-    def __init__(self, architecture, dtype=np.float64):
+    def __init__(self, architecture, dtype=np.float64, numpy_exact=False):
         if isinstance(architecture, dict):
             text, source = json.dumps(architecture), 'architecture'
         elif isinstance(architecture, str) and architecture.lstrip().startswith('{'):
@@ -30,7 +36,7 @@ class Sequential:
                 text, source = f.read(), os.fspath(architecture)
         else:
             raise ValueError(f'architecture: expected a dict, a JSON text or a path, got {type(architecture).__name__}')
-        self._init(engine('Network', dtype).sequential(text, source), dtype)
+        self._init(engine('Network', dtype).sequential(text, source, bool(numpy_exact)), dtype)
 
     def _init(self, impl, dtype):
         suffix(dtype)  # refuses other dtypes
@@ -38,10 +44,12 @@ class Sequential:
         self.dtype = np.dtype(dtype)
         self.params = impl.params()     # views: W1, b1, W2, ...
         self.buffers = impl.buffers()   # views: BatchNorm's running_mean1, running_var1, ...
+        self.numpy_exact = impl.numpy_exact()
 
     @property
     def layer_names(self):
-        """The layers as they run, e.g. ['Conv1', 'Relu1', 'Pool1', ...] (float32 may fuse the first three)."""
+        """The layers as they run, e.g. ['Conv1+Relu1+Pool1', 'Affine1', ...]: without numpy_exact the
+        first conv, relu and pool may run as one fused layer."""
         return self._impl.layer_names()
 
     def architecture(self):
@@ -84,12 +92,13 @@ class SimpleConvNet(Sequential):
 
     The weights are weight_init_std * np.random.randn(...) from NumPy's global random
     state, W1, W2, W3 in the notebook's order, so np.random.seed(0) first gives the
-    NumPy notebook's network. float32 runs the first three layers as one fused layer.
+    NumPy notebook's network. numpy_exact: as Sequential's (False: the fast kernels,
+    the first three layers as one fused layer; True: NumPy's results bit for bit).
     """
 
     def __init__(self, input_dim=(1, 28, 28),
                  conv_param={'filter_num': 30, 'filter_size': 5, 'pad': 0, 'stride': 1},
-                 hidden_size=100, output_size=10, weight_init_std=0.01, dtype=np.float64):
+                 hidden_size=100, output_size=10, weight_init_std=0.01, dtype=np.float64, numpy_exact=False):
         input_dim = tuple(input_dim)
         if len(input_dim) != 3:
             raise ValueError(f'input_dim: expected (C, H, W), got {input_dim}')
@@ -98,7 +107,8 @@ class SimpleConvNet(Sequential):
             dims, check_int("conv_param['filter_num']", conv_param['filter_num'], 1),
             check_int("conv_param['filter_size']", conv_param['filter_size'], 1),
             check_int("conv_param['pad']", conv_param['pad']), check_int("conv_param['stride']", conv_param['stride'], 1),
-            check_int('hidden_size', hidden_size, 1), check_int('output_size', output_size, 1), float(weight_init_std))
+            check_int('hidden_size', hidden_size, 1), check_int('output_size', output_size, 1), float(weight_init_std),
+            bool(numpy_exact))
         self._init(impl, dtype)
 
 

@@ -46,6 +46,10 @@ auto run(NetBox<T>& b, bool train, F f) {
   return r;
 }
 
+// numpy_exact: the notebook's algorithms in NumPy's operation order (bit for
+// bit NumPy's results in float64); otherwise the fast kernels, float64 too.
+Kernels kernels(bool numpy_exact) { return numpy_exact ? Kernels::NumpyExact : Kernels::Fast; }
+
 template <class T>
 py::dict named(const NamedTensors<T>& ts, py::handle owner, bool view) {
   py::dict d;  // insertion order: W1, b1, W2, ... as the book's dicts
@@ -60,19 +64,21 @@ void bind(py::module_& m, const std::string& s) {
       .def_static("simple_convnet",
                   [](std::array<std::size_t, 3> input_dim, std::size_t filter_num, std::size_t filter_size,
                      std::size_t pad, std::size_t stride, std::size_t hidden_size, std::size_t output_size,
-                     double weight_init_std) {
+                     double weight_init_std, bool numpy_exact) {
                     SimpleConvNetConfig c;
                     c.input_dim = input_dim;
                     c.conv_param = {filter_num, filter_size, pad, stride};
                     c.hidden_size = hidden_size;
                     c.output_size = output_size;
                     c.weight_init_std = weight_init_std;
-                    return build<T>([&](RandomState& rng) { return std::make_unique<SimpleConvNet<T>>(c, rng); });
+                    return build<T>(
+                        [&](RandomState& rng) { return std::make_unique<SimpleConvNet<T>>(c, rng, kernels(numpy_exact)); });
                   })
       .def_static("sequential",
-                  [](const std::string& json, const std::string& source) {
+                  [](const std::string& json, const std::string& source, bool numpy_exact) {
                     const Architecture arch = Architecture::from_json(json, source);
-                    return build<T>([&](RandomState& rng) { return std::make_unique<Sequential<T>>(arch, rng); });
+                    return build<T>(
+                        [&](RandomState& rng) { return std::make_unique<Sequential<T>>(arch, rng, kernels(numpy_exact)); });
                   })
       .def("predict", [](B& b, py::handle x, bool train) {
         Busy guard(b.busy, "predict");
@@ -112,6 +118,7 @@ void bind(py::module_& m, const std::string& s) {
         return names;
       })
       .def("architecture_json", [](B& b) { return b.net->architecture().to_json(); })
+      .def("numpy_exact", [](B& b) { return b.net->kernels() == Kernels::NumpyExact; })
       .def("loss_train_mode", [](B& b) { return b.net->architecture().loss_train_mode; });
 }
 

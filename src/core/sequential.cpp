@@ -24,7 +24,7 @@ bool fuses_conv_relu_pool(const Architecture& a, std::size_t i) {
          ConvReluPool<float>::supports(c.stride, p.size, p.stride, p.pad);
 }
 
-std::vector<LayerFootprint> sequential_footprint(const Architecture& a, bool float32, bool fuse) {
+std::vector<LayerFootprint> sequential_footprint(const Architecture& a, Kernels kernels) {
   auto mul = [](std::initializer_list<std::size_t> v) {
     std::size_t r = 1;
     for (auto x : v) r = sat_mul(r, x);
@@ -54,7 +54,7 @@ std::vector<LayerFootprint> sequential_footprint(const Architecture& a, bool flo
                           ow = slide(W, l.size, l.stride, l.pad);
         const std::size_t params = add({mul({l.filters, K}), l.filters}), out = mul({l.filters, oh, ow});
         const std::string name = "Conv" + std::to_string(++n_conv);
-        if (float32 && fuse && fuses_conv_relu_pool(a, i)) {
+        if (kernels == Kernels::Fast && fuses_conv_relu_pool(a, i)) {
           // ConvReluPool: the zero-padded input (plus the kernel's slack), the
           // pooled output and its argmax; packed weights. Nothing else.
           const std::size_t xpad = add({mul({C, sat_add(H, sat_mul(2, l.pad)), sat_add(W, sat_mul(2, l.pad))}), 64,
@@ -132,18 +132,19 @@ std::vector<std::pair<std::string, std::vector<std::size_t>>> sequential_param_s
 }
 
 template <class T>
-Sequential<T>::Sequential(const Architecture& arch, std::uint32_t seed, bool fuse)
-    : arch_(arch), own_rng_(std::make_unique<RandomState>(seed)), rng_(own_rng_.get()) {
-  build_(*rng_, fuse);
+Sequential<T>::Sequential(const Architecture& arch, std::uint32_t seed, Kernels kernels)
+    : arch_(arch), own_rng_(std::make_unique<RandomState>(seed)), rng_(own_rng_.get()), kernels_(kernels) {
+  build_(*rng_);
 }
 
 template <class T>
-Sequential<T>::Sequential(const Architecture& arch, RandomState& rng, bool fuse) : arch_(arch), rng_(&rng) {
-  build_(rng, fuse);
+Sequential<T>::Sequential(const Architecture& arch, RandomState& rng, Kernels kernels)
+    : arch_(arch), rng_(&rng), kernels_(kernels) {
+  build_(rng);
 }
 
 template <class T>
-void Sequential<T>::build_(RandomState& rng, bool fuse) {
+void Sequential<T>::build_(RandomState& rng) {
   const Architecture& arch = arch_;
   const std::vector<LayerInfo> info = describe(arch);  // validates; the shapes and names
   // scale * np.random.randn(*shape), drawn as the layers are built; the
@@ -180,17 +181,16 @@ void Sequential<T>::build_(RandomState& rng, bool fuse) {
     switch (l.type) {
       case LayerType::Conv: {
         Tensor<T> W = randn({l.filters, in[0], l.size, l.size}, arch.init_scale(i, in[0] * l.size * l.size));
-        if constexpr (std::is_same_v<T, float>) {
-          if (fuse && fuses_conv_relu_pool(arch, i)) {
-            add(info[i].name + "+" + info[i + 1].name + "+" + info[i + 2].name,
-                std::make_unique<ConvReluPool<T>>(std::move(W), Tensor<T>({l.filters}), l.pad));
-            fused_ = true;
-            in = info[i + 2].output;
-            i += 2;
-            continue;
-          }
+        if (kernels_ == Kernels::Fast && fuses_conv_relu_pool(arch, i)) {
+          add(info[i].name + "+" + info[i + 1].name + "+" + info[i + 2].name,
+              std::make_unique<ConvReluPool<T>>(std::move(W), Tensor<T>({l.filters}), l.pad));
+          fused_ = true;
+          in = info[i + 2].output;
+          i += 2;
+          continue;
         }
         auto conv = std::make_unique<Convolution<T>>(std::move(W), Tensor<T>({l.filters}), l.stride, l.pad);
+        conv->set_algorithm(kernels_ == Kernels::NumpyExact ? ConvAlgo::Reference : ConvAlgo::Direct);
         if (i == 0) conv->set_compute_dx(false);  // its input is the data: no gradient needed
         add(info[i].name, std::move(conv));
         break;

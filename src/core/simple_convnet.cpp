@@ -48,16 +48,17 @@ Architecture simple_convnet_architecture(const SimpleConvNetConfig& c) {
 }
 
 std::vector<LayerFootprint> simple_convnet_footprint(const SimpleConvNetConfig& c, bool float32) {
-  return sequential_footprint(simple_convnet_architecture(c), float32);
+  return sequential_footprint(simple_convnet_architecture(c),
+                              float32 ? default_kernels<float>() : default_kernels<double>());
 }
 
 template <class T>
-SimpleConvNet<T>::SimpleConvNet(const SimpleConvNetConfig& config, RandomState& rng, bool fuse)
-    : Sequential<T>(simple_convnet_architecture(config), rng, fuse), config_(config) {}
+SimpleConvNet<T>::SimpleConvNet(const SimpleConvNetConfig& config, RandomState& rng, Kernels kernels)
+    : Sequential<T>(simple_convnet_architecture(config), rng, kernels), config_(config) {}
 
 template <class T>
-SimpleConvNet<T>::SimpleConvNet(const SimpleConvNetConfig& config, bool fuse)
-    : Sequential<T>(simple_convnet_architecture(config), config.seed, fuse), config_(config) {}
+SimpleConvNet<T>::SimpleConvNet(const SimpleConvNetConfig& config, Kernels kernels)
+    : Sequential<T>(simple_convnet_architecture(config), config.seed, kernels), config_(config) {}
 
 template <class T>
 SimpleConvNet<T>::SimpleConvNet(std::array<std::size_t, 3> input_dim, ConvParam conv_param,

@@ -176,35 +176,41 @@ void maxpool2_forward(std::size_t N, std::size_t C, std::size_t H, std::size_t W
 }  // namespace convnet::kernels
 
 namespace convnet::kernels {
-// The fused Conv1 -> Relu1 -> Pool1 of SimpleConvNet for float, stride 1,
-// 2x2/2 pooling (direct convolution, src/kernels/conv_direct.cpp): images
-// first copied into zero-padded planes (C, Hp, Wp) with zero slack after
-// them (pad_images; conv_direct_padded_size floats per image, FW the filter width).
+// The fused Conv1 -> Relu1 -> Pool1 of SimpleConvNet, stride 1, 2x2/2
+// pooling (direct convolution, src/kernels/conv_direct.cpp), for float and
+// for the fast (not NumPy-exact) float64 path: images first copied into
+// zero-padded planes (C, Hp, Wp) with zero slack after them (pad_images;
+// conv_direct_padded_size<T> values per image, FW the filter width).
+template <class T>
 std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t Wp, std::size_t FW);
-void pad_images(const float* x, std::size_t N, std::size_t C, std::size_t H, std::size_t W, std::size_t pad,
-                std::size_t FW, float* xpad);
+template <class T>
+void pad_images(const T* x, std::size_t N, std::size_t C, std::size_t H, std::size_t W, std::size_t pad,
+                std::size_t FW, T* xpad);
 // pooled (N, FN, oh/2, ow/2); arg (same shape, may be null): 0..3, the
 // window position (dy*2+dx) of the first maximum.
-void conv_relu_pool2_direct(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
-                            const float* W, const float* b, std::size_t FN, std::size_t FH, std::size_t FW,
-                            float* pooled, std::uint8_t* arg);
+template <class T>
+void conv_relu_pool2_direct(const T* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp, const T* W,
+                            const T* b, std::size_t FN, std::size_t FH, std::size_t FW, T* pooled,
+                            std::uint8_t* arg);
 // dW (FN, C, FH, FW) and db (FN) from the pooled gradient.
-void conv_relu_pool2_direct_backward(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp,
-                                     std::size_t Wp, std::size_t FN, std::size_t FH, std::size_t FW,
-                                     const float* pooled, const std::uint8_t* arg, const float* dpooled,
-                                     float* dW, float* db);
+template <class T>
+void conv_relu_pool2_direct_backward(const T* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
+                                     std::size_t FN, std::size_t FH, std::size_t FW, const T* pooled,
+                                     const std::uint8_t* arg, const T* dpooled, T* dW, T* db);
 // ConvAlgo::Direct (conv_direct.cpp): any stride-1 convolution of padded
 // images (pad_images) without an im2col matrix. out (N, FN, oh, ow); b may be
 // null (no bias). W (FN, C*FH*FW).
-void conv_wide_forward(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
-                       const float* W, const float* b, std::size_t FN, std::size_t FH, std::size_t FW, float* out);
+template <class T>
+void conv_wide_forward(const T* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp, const T* W,
+                       const T* b, std::size_t FN, std::size_t FH, std::size_t FW, T* out);
 // dW (FN, C*FH*FW) and db (FN) from dout (N, FN, oh, ow).
-void conv_wide_backward_weights(const float* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
-                                const float* dout, std::size_t FN, std::size_t FH, std::size_t FW, float* dW,
-                                float* db);
+template <class T>
+void conv_wide_backward_weights(const T* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
+                                const T* dout, std::size_t FN, std::size_t FH, std::size_t FW, T* dW, T* db);
 // Wt (C, FN, FH, FW) = W (FN, C, FH, FW) transposed and rotated 180°: dx is
 // conv_wide_forward of dout padded by FH-1-pad with these filters.
-void flip_filters(const float* W, std::size_t FN, std::size_t C, std::size_t FH, std::size_t FW, float* Wt);
+template <class T>
+void flip_filters(const T* W, std::size_t FN, std::size_t C, std::size_t FH, std::size_t FW, T* Wt);
 }  // namespace convnet::kernels
 
 namespace convnet::kernels {

@@ -155,7 +155,7 @@ std::unique_ptr<Sequential<T>> load_model(const std::string& path, std::size_t b
     MemoryUse use;
     use.training = false;
     use.eval_batch_size = batch_size;
-    check_memory(estimate_memory(sequential_footprint(arch, sizeof(T) == 4), sizeof(T), use),
+    check_memory(estimate_memory(sequential_footprint(arch, default_kernels<T>()), sizeof(T), use),
                  path + ": " + network_words(arch));
     for (const auto& [name, shape] : sequential_param_shapes(arch)) {
       auto it = a.find(name);

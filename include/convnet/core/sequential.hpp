@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <type_traits>
 #include <vector>
 
 #include "convnet/core/architecture.hpp"
@@ -28,16 +29,31 @@ namespace convnet {
 //     (the direct kernels' preconditions, ConvReluPool::supports);
 //   - i == 0: the fused layer computes no dx, and only the first layer's
 //     input (the data) needs none.
-// Sequential<float> applies it (unless built with fuse = false); float64
-// always keeps the three plain layers. Shapes are assumed valid.
+// A network built with Kernels::Fast applies it. Shapes are assumed valid.
 bool fuses_conv_relu_pool(const Architecture& arch, std::size_t i);
 
-// What each layer of Sequential<float> (float32) or Sequential<double> built
-// from `arch` keeps (convnet/core/memory.hpp), from the shapes alone: nothing
+// Which kernels a network runs:
+//  - Fast: the direct convolutions (ConvAlgo::Direct, other shapes
+//    TransposedCol) and the fused first conv+relu+pool layer where the rule
+//    above allows. float's default, and float64's fast path: the same
+//    arithmetic as NumPy's, summed in another order (results equal up to
+//    rounding, ~1e-15 relative per operation).
+//  - Layered: Fast without the fused layer (tests compare the two).
+//  - NumpyExact: the notebook's algorithms in NumPy's operation order
+//    (ConvAlgo::Reference, no fusion): float64's default in C++, so that a
+//    run from a seed is the NumPy notebook's bit for bit (--numpy-compatible).
+enum class Kernels { Fast, Layered, NumpyExact };
+template <class T>
+constexpr Kernels default_kernels() {
+  return std::is_same_v<T, double> ? Kernels::NumpyExact : Kernels::Fast;
+}
+
+// What each layer of a Sequential built from `arch` with `kernels` keeps, in
+// elements (convnet/core/memory.hpp), from the shapes alone: nothing
 // is allocated, products saturate, and fields beyond what validate() allows
 // are counted rather than refused (so that a huge request reads "needs about
 // ..."). A window that does not fit counts as an empty output.
-std::vector<LayerFootprint> sequential_footprint(const Architecture& arch, bool float32 = true, bool fuse = true);
+std::vector<LayerFootprint> sequential_footprint(const Architecture& arch, Kernels kernels = Kernels::Fast);
 
 // The arrays Sequential builds from `arch` and a model file holds, in order,
 // by name and shape: W (FN, C, FH, FW) and b (FN) for a conv layer, W (D,
@@ -54,10 +70,10 @@ class Sequential : public Network<T> {
   // biases — for the notebook's architecture exactly the draws of
   // SimpleConvNet. Dropout layers draw their masks from `rng` too, so it
   // must outlive the network (the run's random state, as NumPy's global
-  // one). fuse = false keeps every layer plain (float too).
-  Sequential(const Architecture& arch, RandomState& rng, bool fuse = true);
+  // one). `kernels`: see Kernels.
+  Sequential(const Architecture& arch, RandomState& rng, Kernels kernels = default_kernels<T>());
   // Same, with its own RandomState(seed) (np.random.seed(seed)).
-  explicit Sequential(const Architecture& arch, std::uint32_t seed = 0, bool fuse = true);
+  explicit Sequential(const Architecture& arch, std::uint32_t seed = 0, Kernels kernels = default_kernels<T>());
 
   Sequential(const Sequential&) = delete;
   Sequential& operator=(const Sequential&) = delete;
@@ -81,9 +97,10 @@ class Sequential : public Network<T> {
   Layer<T>& layer(const std::string& name) const;
   // Whether a ConvReluPool was substituted.
   bool fused() const { return fused_; }
+  Kernels kernels() const { return kernels_; }
 
  private:
-  void build_(RandomState& rng, bool fuse);
+  void build_(RandomState& rng);
   void check_input_(const Tensor<T>& x) const;
   const NamedTensors<T>& backward_();
   Architecture arch_;
@@ -93,6 +110,7 @@ class Sequential : public Network<T> {
   std::vector<std::pair<std::string, Layer<T>*>> layers_;
   SoftmaxWithLoss<T> last_layer_;
   NamedTensors<T> params_, grads_, buffers_;
+  Kernels kernels_;
   bool fused_ = false;
 };
 

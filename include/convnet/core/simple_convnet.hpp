@@ -56,16 +56,16 @@ Architecture simple_convnet_architecture(const SimpleConvNetConfig& config);
 // conv - relu - pool - affine - relu - affine with the same layer and
 // parameter names (Conv1, Relu1, Pool1, Affine1, Relu2, Affine2; W1..b3) and
 // the same random draws in the same order (W1, W2, W3; biases zero).
-// Everything else is Sequential's: in float the first three layers run as one
-// ConvReluPool ("Conv1+Relu1+Pool1") unless fuse is false.
+// Everything else is Sequential's: with Kernels::Fast (float's default) the
+// first three layers run as one ConvReluPool ("Conv1+Relu1+Pool1").
 template <class T>
 class SimpleConvNet : public Sequential<T> {
  public:
   // Throws convnet::Error on an impossible configuration (e.g. a filter
   // larger than the padded input).
-  SimpleConvNet(const SimpleConvNetConfig& config, RandomState& rng, bool fuse = true);
+  SimpleConvNet(const SimpleConvNetConfig& config, RandomState& rng, Kernels kernels = default_kernels<T>());
   // Same, drawing from a fresh RandomState(config.seed).
-  explicit SimpleConvNet(const SimpleConvNetConfig& config = {}, bool fuse = true);
+  explicit SimpleConvNet(const SimpleConvNetConfig& config = {}, Kernels kernels = default_kernels<T>());
   SimpleConvNet(std::array<std::size_t, 3> input_dim, ConvParam conv_param = {}, std::size_t hidden_size = 100,
                 std::size_t output_size = 10, double weight_init_std = 0.01, std::uint32_t seed = 0);
 

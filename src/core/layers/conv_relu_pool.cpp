@@ -29,7 +29,7 @@ const Tensor<T>& ConvReluPool<T>::forward(const Tensor<T>& x, Mode mode) {
                 " leaves no 2x2 pooling window; expected a convolution output of at least 2x2");
   const std::size_t oh = Hp - FH + 1, ow = Wp - FW + 1;
   cached_ = Cached::Nothing;  // until this forward has finished
-  xpad_.resize({N, kernels::conv_direct_padded_size(C, Hp, Wp, FW)}, false);
+  xpad_.resize({N, kernels::conv_direct_padded_size<T>(C, Hp, Wp, FW)}, false);
   kernels::pad_images(x.data(), N, C, H, Wd, pad, FW, xpad_.data());
   out_.resize({N, FN, oh / 2, ow / 2}, false);
   const bool train = mode == Mode::Train;
@@ -61,5 +61,6 @@ const Tensor<T>& ConvReluPool<T>::backward(const Tensor<T>& dout) {
 }
 
 template class ConvReluPool<float>;
+template class ConvReluPool<double>;
 
 }  // namespace convnet

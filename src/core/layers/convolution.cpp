@@ -33,14 +33,12 @@ const Tensor<T>& Convolution<T>::forward(const Tensor<T>& x, Mode) {
 
   x_shape_ = x.shape();
   out_.resize({N, FN, oh, ow}, false);
-  if constexpr (std::is_same_v<T, float>) {
-    if (direct_()) {
-      const std::size_t Hp = H + 2 * pad, Wp = Wd + 2 * pad;
-      col_.resize({N, kernels::conv_direct_padded_size(C, Hp, Wp, FW)}, false);
-      kernels::pad_images(x.data(), N, C, H, Wd, pad, FW, col_.data());
-      kernels::conv_wide_forward(col_.data(), N, C, Hp, Wp, W.data(), b.data(), FN, FH, FW, out_.data());
-      return out_;
-    }
+  if (direct_()) {
+    const std::size_t Hp = H + 2 * pad, Wp = Wd + 2 * pad;
+    col_.resize({N, kernels::conv_direct_padded_size<T>(C, Hp, Wp, FW)}, false);
+    kernels::pad_images(x.data(), N, C, H, Wd, pad, FW, col_.data());
+    kernels::conv_wide_forward(col_.data(), N, C, Hp, Wp, W.data(), b.data(), FN, FH, FW, out_.data());
+    return out_;
   }
   if (algo_ == ConvAlgo::TransposedCol || algo_ == ConvAlgo::Direct) {
     col_.resize({K, M}, false);
@@ -145,32 +143,29 @@ const Tensor<T>& Convolution<T>::backward_colt_(const Tensor<T>& dout) {
 template <class T>
 bool Convolution<T>::direct_() const {
   const std::size_t FH = W.shape(2), FW = W.shape(3);
-  return std::is_same_v<T, float> && algo_ == ConvAlgo::Direct && stride == 1 && FH == FW && pad < FH;
+  return algo_ == ConvAlgo::Direct && stride == 1 && FH == FW && pad < FH;
 }
 
 template <class T>
 const Tensor<T>& Convolution<T>::backward_direct_(const Tensor<T>& dout) {
-  if constexpr (std::is_same_v<T, float>) {
-    const std::size_t FN = W.shape(0), C = W.shape(1), FH = W.shape(2), FW = W.shape(3);
-    const std::size_t N = x_shape_[0], H = x_shape_[2], Wd = x_shape_[3];
-    const std::size_t Hp = H + 2 * pad, Wp = Wd + 2 * pad, oh = Hp - FH + 1, ow = Wp - FW + 1;
-    kernels::conv_wide_backward_weights(col_.data(), N, C, Hp, Wp, dout.data(), FN, FH, FW, dW.data(), db.data());
-    if (!compute_dx_) {
-      dx_.resize({0}, false);
-      return dx_;
-    }
-    // dx = dout padded by FH-1-pad, correlated with the flipped filters.
-    const std::size_t q = FH - 1 - pad, Dh = oh + 2 * q, Dw = ow + 2 * q;
-    wflip_.resize({C, FN, FH, FW}, false);
-    kernels::flip_filters(W.data(), FN, C, FH, FW, wflip_.data());
-    dcol_.resize({N, kernels::conv_direct_padded_size(FN, Dh, Dw, FW)}, false);
-    kernels::pad_images(dout.data(), N, FN, oh, ow, q, FW, dcol_.data());
-    dx_.resize(x_shape_, false);
-    kernels::conv_wide_forward(dcol_.data(), N, FN, Dh, Dw, wflip_.data(), nullptr, C, FH, FW, dx_.data());
+  const std::size_t FN = W.shape(0), C = W.shape(1), FH = W.shape(2), FW = W.shape(3);
+  const std::size_t N = x_shape_[0], H = x_shape_[2], Wd = x_shape_[3];
+  const std::size_t Hp = H + 2 * pad, Wp = Wd + 2 * pad, oh = Hp - FH + 1, ow = Wp - FW + 1;
+  kernels::conv_wide_backward_weights(col_.data(), N, C, Hp, Wp, dout.data(), FN, FH, FW, dW.data(), db.data());
+  if (!compute_dx_) {
+    dx_.resize({0}, false);
     return dx_;
-  } else {
-    return dout;  // unreachable: direct_() is false for double
   }
+  // dx = dout padded by FH-1-pad, correlated with the flipped filters.
+  const std::size_t q = FH - 1 - pad, Dh = oh + 2 * q, Dw = ow + 2 * q;
+  wflip_.resize({C, FN, FH, FW}, false);
+  kernels::flip_filters(W.data(), FN, C, FH, FW, wflip_.data());
+  dcol_.resize({N, kernels::conv_direct_padded_size<T>(FN, Dh, Dw, FW)}, false);
+  kernels::pad_images(dout.data(), N, FN, oh, ow, q, FW, dcol_.data());
+  dx_.resize(x_shape_, false);
+  kernels::conv_wide_forward(dcol_.data(), N, FN, Dh, Dw, wflip_.data(), static_cast<const T*>(nullptr), C, FH, FW,
+                             dx_.data());
+  return dx_;
 }
 
 template class Convolution<float>;

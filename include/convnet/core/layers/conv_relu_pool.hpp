@@ -1,6 +1,6 @@
 #pragma once
 // ConvReluPool: Convolution (stride 1) -> Relu -> Pooling (2x2, stride 2, no
-// pad) as one layer, on the direct float kernels (src/kernels/conv_direct.cpp)
+// pad) as one layer, on the direct kernels (src/kernels/conv_direct.cpp)
 // — the notebook's Conv1 -> Relu1 -> Pool1 (In [7]-[9]) in one pass, without
 // an im2col matrix. An ordinary layer: it owns its padded input, window
 // argmax and output, and reports the same parameters ("W", "b") as the
@@ -9,8 +9,8 @@
 // It computes no dx (the kernel has no input-gradient path): backward
 // returns an empty tensor, so it may only stand where the input needs no
 // gradient — the first layer, whose input is the data. Sequential's builder
-// applies that rule (sequential.hpp). float only: float64 keeps the three
-// plain layers, whose operation order the NumPy-exact runs rely on.
+// applies that rule (sequential.hpp), for float and for float64's fast path
+// (Kernels::Fast); NumPy-exact float64 runs keep the three plain layers.
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -22,8 +22,6 @@ namespace convnet {
 
 template <class T>
 class ConvReluPool : public Layer<T> {
-  static_assert(std::is_same_v<T, float>, "ConvReluPool runs the float direct kernels only");
-
  public:
   // W (FN, C, FH, FW), b (FN); pad: the convolution's zero padding.
   ConvReluPool(Tensor<T> W, Tensor<T> b, std::size_t pad = 0);

@@ -15,14 +15,15 @@ namespace convnet {
 //  - TransposedCol: col stored transposed, (C*FH*FW, N*oh*ow), filled by
 //    whole shifted rows (no per-pixel bounds checks); out_n = W · colT_n per
 //    image, dW = doutᵀ · colTᵀ as one GEMM, dx per image through Wᵀ · dout_n.
-//  - Direct (float only): no im2col matrix. Each output row is computed as
+//  - Direct: no im2col matrix. Each output row is computed as
 //    wide as the zero-padded input, so every tap reads one contiguous run
 //    (src/kernels/conv_direct.cpp); dx is the same kernel on the padded dout
 //    with flipped filters, dW a correlation of dout with the padded input.
-//    It covers stride 1, square filters and pad < FH; other shapes (and
-//    double) run TransposedCol.
+//    It covers stride 1, square filters and pad < FH; other shapes run
+//    TransposedCol.
 // Tests hold every algorithm to Reference. float defaults to Direct; double
-// to Reference, whose operation order the NumPy-exact runs rely on.
+// to Reference, whose operation order the NumPy-exact runs rely on (a
+// network built with Kernels::Fast sets Direct in both).
 enum class ConvAlgo { Reference, PerImage, TransposedCol, Direct };
 
 // Convolution by im2col + GEMM, notebook In [7].
