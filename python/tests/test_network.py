@@ -57,6 +57,20 @@ def test_gradient_loss_predict_match_notebook():
     assert ours.accuracy(x, one_hot, batch_size=3) == theirs.accuracy(x, one_hot, batch_size=3)
 
 
+@pytest.mark.parametrize('numpy_exact', [False, True])
+def test_accuracy_counts_whole_batches_as_the_notebook_in_any_chunking(numpy_exact):
+    # 1234 images, batches of 100: the notebook counts the first 1200 and
+    # divides by 1234. The fast kernels take 500 at a time (500, 500, 200).
+    np.random.seed(2)
+    ours = convnet.SimpleConvNet(**SMALL, numpy_exact=numpy_exact)
+    np.random.seed(2)
+    theirs = notebook.SimpleConvNet(**SMALL)
+    x, t = batch(n=1234, seed=3)
+    expected = int(np.sum(np.argmax(theirs.predict(x[:1200]), axis=1) == t[:1200]))
+    assert 0 < expected < 1200
+    assert ours.accuracy(x, t) == expected / 1234 == theirs.accuracy(x, t)
+
+
 def test_params_are_views_a_python_adam_changes_the_network():
     np.random.seed(2)
     net = convnet.SimpleConvNet(**SMALL)
