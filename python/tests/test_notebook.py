@@ -48,3 +48,30 @@ def test_twenty_iterations_match_numpy(numpy_exact, rtol):
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=0)
     assert ours[-1] < ours[0]
     assert acc == nacc
+
+
+@pytest.mark.skipif(not os.path.isfile(os.path.join(DATA, 'train-labels-idx1-ubyte')),
+                    reason='MNIST not fetched (scripts/fetch-mnist.sh)')
+def test_readme_example_prints_the_notebooks_test_accuracy_at_iteration_100():
+    # README.md's five-line example ("From Python / Jupyter") is the notebook's
+    # loop for 100 iterations from seed 0: its accuracy on the first 1000 test
+    # images is the NumPy notebook's accr_test at iter 100 (tests/data/notebook_seed0.txt).
+    import contextlib
+    import io
+    import re
+    with open(os.path.join(REPO, 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    section = readme[readme.index('## From Python / Jupyter'):]
+    code = re.search(r'```python\n(.*?)```', section, re.S).group(1)
+    assert len(code.strip().splitlines()) == 5
+    with open(os.path.join(REPO, 'tests', 'data', 'notebook_seed0.txt'), encoding='utf-8') as f:
+        expected = re.search(r'iter: 100\. .*accr_test=([0-9.]+)', f.read()).group(1)
+    out = io.StringIO()
+    cwd = os.getcwd()
+    try:
+        os.chdir(REPO)  # load_mnist()'s default data directory, as for a user in the checkout
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, 'README.md', 'exec'), {})
+    finally:
+        os.chdir(cwd)
+    assert out.getvalue().strip() == expected
