@@ -23,7 +23,8 @@ class Sequential:
     arithmetic summed in another order, so results agree with NumPy's to rounding
     (about 1e-15 relative per operation; the notebook's printed accuracies are the
     same). numpy_exact=True runs the notebook's algorithms in NumPy's operation
-    order: in float64 the results are NumPy's bit for bit, several times slower.
+    order: in float64 NumPy's results to the last bit or so (exp and log come from the C
+    library, which may differ from NumPy's in the last bit), several times slower.
     """
 
     def __init__(self, architecture, dtype=np.float64, numpy_exact=False):
@@ -99,7 +100,7 @@ class SimpleConvNet(Sequential):
     The weights are weight_init_std * np.random.randn(...) from NumPy's global random
     state, W1, W2, W3 in the notebook's order, so np.random.seed(0) first gives the
     NumPy notebook's network. numpy_exact: as Sequential's (False: the fast kernels,
-    the first three layers as one fused layer; True: NumPy's results bit for bit).
+    the first three layers as one fused layer; True: NumPy's operation order).
     """
 
     def __init__(self, input_dim=(1, 28, 28),

@@ -13,7 +13,6 @@
 // (Kernels::Fast); NumPy-exact float64 runs keep the three plain layers.
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 #include <vector>
 
 #include "convnet/core/layers/layer.hpp"
