@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "convnet/convnet.hpp"
 #include "gradient_checker.hpp"
@@ -136,6 +137,52 @@ TEST(Convolution, WithoutDxStillGivesParameterGradients) {
   for (std::size_t i = 0; i < W.size(); ++i) EXPECT_EQ(a.dW[i], c.dW[i]);
   for (std::size_t i = 0; i < b.size(); ++i) EXPECT_EQ(a.db[i], c.db[i]);
 }
+
+namespace {
+template <class T>
+bool same_bits(const Tensor<T>& a, const Tensor<T>& b) {
+  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+// Convolution with its ReLU fused against Convolution then Relu, bit for bit
+// (a ReLU is exact, so the fused copies must give the very same values), for
+// every algorithm: Direct carries the ReLU in its kernels, the others apply it
+// after. The cases: the ones above (Direct falls back to TransposedCol on
+// stride 2 and 3), a DeepConvNet conv with pad 2, and 16 channels in.
+template <class T>
+void fused_relu_equals_convolution_then_relu() {
+  std::vector<ConvCase> cases = kConvCases;
+  cases.push_back({{3, 4, 14, 14}, {6, 4, 3, 3}, 1, 2});
+  cases.push_back({{2, 16, 8, 8}, {9, 16, 3, 3}, 1, 1});
+  RandomState rng(23);
+  for (const ConvAlgo algo : {ConvAlgo::Reference, ConvAlgo::PerImage, ConvAlgo::TransposedCol, ConvAlgo::Direct})
+    for (const auto& cc : cases) {
+      SCOPED_TRACE(shape_str(cc.x) + " W " + shape_str(cc.w) + " algo " + std::to_string(int(algo)));
+      auto x = test::cast<T>(random_tensor(cc.x, rng)), W = test::cast<T>(random_tensor(cc.w, rng));
+      auto b = test::cast<T>(random_tensor({cc.w[0]}, rng));
+      Convolution<T> plain(W, b, cc.stride, cc.pad), fused(W, b, cc.stride, cc.pad);
+      Relu<T> relu;
+      plain.set_algorithm(algo);
+      fused.set_algorithm(algo);
+      fused.set_fused_relu(true);
+      const Tensor<T>& expected = relu.forward(plain.forward(x));
+      const Tensor<T>& out = fused.forward(x);
+      ASSERT_TRUE(same_bits(out, expected));
+      std::size_t zeros = 0;
+      for (T v : out) zeros += v == T(0);
+      ASSERT_GT(zeros, 0u);  // the mask matters
+      ASSERT_LT(zeros, out.size());
+      const auto R = test::cast<T>(random_tensor(out.shape(), rng));
+      const Tensor<T> dx_expected = plain.backward(relu.backward(R));
+      const Tensor<T>& dx = fused.backward(R);
+      EXPECT_TRUE(same_bits(dx, dx_expected));
+      EXPECT_TRUE(same_bits(fused.dW, plain.dW));
+      EXPECT_TRUE(same_bits(fused.db, plain.db));
+    }
+}
+}  // namespace
+
+TEST(Convolution, FusedReluEqualsConvolutionThenRelu) { fused_relu_equals_convolution_then_relu<float>(); }
+TEST(Convolution, FusedReluEqualsConvolutionThenReluDouble) { fused_relu_equals_convolution_then_relu<double>(); }
 
 TEST(Pooling, ForwardEqualsNaiveLoop) {
   RandomState rng(2);

@@ -144,9 +144,49 @@ TEST(Sequential, SubstitutionRule) {
   Sequential<float> net(two);
   std::vector<std::string> names;
   for (auto& [n, l] : net.layers()) names.push_back(n);
-  EXPECT_EQ(names, (std::vector<std::string>{"Conv1+Relu1+Pool1", "Conv2", "Relu2", "Pool2", "Affine1"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"Conv1+Relu1+Pool1", "Conv2+Relu2", "Pool2", "Affine1"}));
   EXPECT_FALSE(Sequential<float>(arch({L::relu(), L::conv(4, 3), L::relu(), L::pool(2, 2)})).fused());
+  // The second rule: conv then relu on the direct kernels' shapes, where the first does not apply.
+  EXPECT_FALSE(fuses_conv_relu(two, 0));  // taken by the first rule
+  EXPECT_TRUE(fuses_conv_relu(two, 3));
+  EXPECT_TRUE(fuses_conv_relu(arch({L::conv(4, 3, 1, 2), L::relu()}), 0));    // pad 2 < 3
+  EXPECT_FALSE(fuses_conv_relu(arch({L::conv(4, 3, 2, 1), L::relu()}), 0));   // stride 2: TransposedCol
+  EXPECT_FALSE(fuses_conv_relu(arch({L::conv(4, 3, 1, 3), L::relu()}), 0));   // pad 3 = FH: TransposedCol
+  EXPECT_FALSE(fuses_conv_relu(arch({L::conv(4, 3), L::sigmoid()}), 0));     // not a relu
+  EXPECT_FALSE(fuses_conv_relu(arch({L::conv(4, 3), L::pool(2, 2), L::relu()}), 0));
+  EXPECT_FALSE(fuses_conv_relu(arch({L::relu(), L::conv(4, 3)}), 0));
+  names.clear();
+  Sequential<float> deep(Architecture::deep_convnet()), deep_layered(Architecture::deep_convnet(), 0, Kernels::Layered);
+  for (auto& [n, l] : deep.layers()) names.push_back(n);
+  EXPECT_EQ(names, (std::vector<std::string>{"Conv1+Relu1", "Conv2+Relu2", "Pool1", "Conv3+Relu3", "Conv4+Relu4",
+                                             "Pool2", "Conv5+Relu5", "Conv6+Relu6", "Pool3", "Affine1", "Relu7",
+                                             "Dropout1", "Affine2", "Dropout2"}));
+  names.clear();
+  for (auto& [n, l] : deep_layered.layers()) names.push_back(n);
+  EXPECT_EQ(names.size(), 20u);
 }
+
+// Kernels::Fast against Layered on DeepConvNet's layer list (no first-layer
+// ConvReluPool there, so only the fused conv+relu layers differ): the same
+// scores, loss and gradients bit for bit, for float and double, on a small
+// input that keeps each conv's shape class (pad 1, the pad-2 conv, 3 pools).
+template <class T>
+void fast_deep_network_equals_layered() {
+  const Architecture a = Architecture::deep_convnet({1, 12, 12});
+  Sequential<T> fast(a, 3, Kernels::Fast), layered(a, 3, Kernels::Layered);
+  expect_same_named(fast.params(), layered.params(), "initial params");
+  RandomState rng(6);
+  auto x = cast<T>(test::random_tensor({5, 1, 12, 12}, rng));
+  const auto t = labels(5, 10);
+  EXPECT_TRUE(same_bits(fast.predict(x, Mode::Eval), layered.predict(x, Mode::Eval)));
+  // The dropout masks: each network draws from its own RandomState(3), the same draws.
+  const auto& gf = fast.gradient(x, t);
+  const auto& gl = layered.gradient(x, t);
+  EXPECT_EQ(fast.last_loss(), layered.last_loss());
+  expect_same_named(gf, gl, "gradients");
+}
+TEST(Sequential, FastDeepNetworkEqualsLayeredBitForBit) { fast_deep_network_equals_layered<float>(); }
+TEST(Sequential, FastDeepNetworkEqualsLayeredBitForBitDouble) { fast_deep_network_equals_layered<double>(); }
 
 TEST(Sequential, FusedAndPlainFloatNetworksAgree) {
   Architecture a;

@@ -24,6 +24,13 @@ bool fuses_conv_relu_pool(const Architecture& a, std::size_t i) {
          ConvReluPool<float>::supports(c.stride, p.size, p.stride, p.pad);
 }
 
+bool fuses_conv_relu(const Architecture& a, std::size_t i) {
+  if (i + 1 >= a.layers.size() || fuses_conv_relu_pool(a, i)) return false;
+  const LayerSpec &c = a.layers[i], &r = a.layers[i + 1];
+  return c.type == LayerType::Conv && r.type == LayerType::Relu &&
+         Convolution<float>::direct_supports(c.stride, c.size, c.size, c.pad);
+}
+
 std::vector<LayerFootprint> sequential_footprint(const Architecture& a, Kernels kernels) {
   auto mul = [](std::initializer_list<std::size_t> v) {
     std::size_t r = 1;
@@ -68,8 +75,13 @@ std::vector<LayerFootprint> sequential_footprint(const Architecture& a, Kernels 
         // im2col + GEMM: col (P, K) per image, the output and the GEMM's
         // transposed output; dx unless it is the first layer.
         const std::size_t col = mul({oh, ow, K}), fwd = add({col, mul({2, out})});
-        f.push_back({name, params, 0, add({fwd, i == 0 ? 0 : in}), fwd});
         C = l.filters, H = oh, W = ow, n = out;
+        if (kernels == Kernels::Fast && fuses_conv_relu(a, i)) {  // the Relu keeps nothing of its own
+          f.push_back({name + "+Relu" + std::to_string(++n_relu), params, 0, add({fwd, i == 0 ? 0 : in}), fwd});
+          ++i;
+          break;
+        }
+        f.push_back({name, params, 0, add({fwd, i == 0 ? 0 : in}), fwd});
         break;
       }
       case LayerType::Relu:
@@ -192,6 +204,13 @@ void Sequential<T>::build_(RandomState& rng) {
         auto conv = std::make_unique<Convolution<T>>(std::move(W), Tensor<T>({l.filters}), l.stride, l.pad);
         conv->set_algorithm(kernels_ == Kernels::NumpyExact ? ConvAlgo::Reference : ConvAlgo::Direct);
         if (i == 0) conv->set_compute_dx(false);  // its input is the data: no gradient needed
+        if (kernels_ == Kernels::Fast && fuses_conv_relu(arch, i)) {
+          conv->set_fused_relu(true);
+          add(info[i].name + "+" + info[i + 1].name, std::move(conv));
+          in = info[i + 1].output;
+          ++i;
+          continue;
+        }
         add(info[i].name, std::move(conv));
         break;
       }

@@ -288,11 +288,37 @@ inline void copy_row(const T* src, std::size_t n, T* dst) {
   for (; i + L <= n; i += L) storev(dst + i, loadv(src + i));
   if (i < n) store_first(dst + i, load_first(src + i, n - i), n - i);
 }
+// copy_row through a ReLU, the Relu layer's forward: dst = src <= 0 ? 0 : src.
+template <class T>
+inline void copy_row_relu(const T* src, std::size_t n, T* dst) {
+  constexpr std::size_t L = kLanes<T>;
+  std::size_t i = 0;
+  for (vf<T> v; i + L <= n; i += L) v = loadv(src + i), storev(dst + i, v <= T(0) ? vf<T>{} : v);
+  if (i < n) {
+    const vf<T> v = load_first(src + i, n - i);
+    store_first(dst + i, v <= T(0) ? vf<T>{} : v, n - i);
+  }
+}
+// copy_row of a gradient through a ReLU, the Relu layer's backward with its
+// output `out`: dst = out <= 0 ? 0 : src.
+template <class T>
+inline void copy_row_masked(const T* src, const T* out, std::size_t n, T* dst) {
+  constexpr std::size_t L = kLanes<T>;
+  std::size_t i = 0;
+  for (; i + L <= n; i += L) storev(dst + i, loadv(out + i) <= T(0) ? vf<T>{} : loadv(src + i));
+  if (i < n) store_first(dst + i, load_first(out + i, n - i) <= T(0) ? vf<T>{} : load_first(src + i, n - i), n - i);
+}
+// Either copy: masked by relu_out unless it is null.
+template <class T>
+inline void copy_row(const T* src, const T* relu_out, std::size_t n, T* dst) {
+  if (relu_out) copy_row_masked(src, relu_out, n, dst);
+  else copy_row(src, n, dst);
+}
 }  // namespace
 
 template <class T>
 void pad_images(const T* x, std::size_t N, std::size_t C, std::size_t H, std::size_t W, std::size_t pad,
-                std::size_t FW, T* xpad) {
+                std::size_t FW, T* xpad, const T* relu_out) {
   const std::size_t Hp = H + 2 * pad, Wp = W + 2 * pad, per = conv_direct_padded_size<T>(C, Hp, Wp, FW);
 #pragma omp parallel for schedule(static) if (N * per >= kParallelMin)
   for (std::size_t n = 0; n < N; ++n) {
@@ -304,7 +330,8 @@ void pad_images(const T* x, std::size_t N, std::size_t C, std::size_t H, std::si
       std::fill(plane, plane + pad * Wp + pad, T(0));
       for (std::size_t r = 0; r < H; ++r) {
         T* row = plane + (r + pad) * Wp + pad;
-        copy_row(x + ((n * C + c) * H + r) * W, W, row);
+        const std::size_t at = ((n * C + c) * H + r) * W;
+        copy_row(x + at, relu_out ? relu_out + at : nullptr, W, row);
         std::fill(row + W, row + W + 2 * pad, T(0));
       }
       std::fill(plane + (H + pad) * Wp + pad, plane + Hp * Wp, T(0));
@@ -525,7 +552,7 @@ inline void conv_tail(std::size_t r, std::size_t nf, const T* in, const std::siz
 // of kDirFilters wide planes.
 template <class T>
 void conv_wide_image(const T* in, const Wide<T>& g, const std::size_t* off, const T* wp, const T* bias, std::size_t FN,
-                     T* wide, T* out) {
+                     bool relu, T* wide, T* out) {
   constexpr std::size_t L = kLanes<T>, step = kDirChunks * L;
   const std::size_t taps = g.taps(), span = round_up(g.pixels(), L), oh = g.oh(), ow = g.ow();
   for (std::size_t f0 = 0; f0 < FN; f0 += kDirFilters) {
@@ -535,14 +562,19 @@ void conv_wide_image(const T* in, const Wide<T>& g, const std::size_t* off, cons
     for (; p0 + step <= span; p0 += step) conv_block_nf<kDirChunks>(nf, in, off, taps, w, bias + f0, p0, wide, span);
     if (p0 < span) conv_tail((span - p0) / L, nf, in, off, taps, w, bias + f0, p0, wide, span);
     for (std::size_t i = 0; i < nf; ++i)
-      for (std::size_t y = 0; y < oh; ++y) copy_row(wide + i * span + y * g.Wp, ow, out + ((f0 + i) * oh + y) * ow);
+      for (std::size_t y = 0; y < oh; ++y) {
+        const T* src = wide + i * span + y * g.Wp;
+        T* dst = out + ((f0 + i) * oh + y) * ow;
+        if (relu) copy_row_relu(src, ow, dst);
+        else copy_row(src, ow, dst);
+      }
   }
 }
 }  // namespace
 
 template <class T>
 void conv_wide_forward(const T* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp, const T* W,
-                       const T* b, std::size_t FN, std::size_t FH, std::size_t FW, T* out) {
+                       const T* b, std::size_t FN, std::size_t FH, std::size_t FW, T* out, bool relu) {
   const Wide<T> g{C, Hp, Wp, FH, FW};
   const std::size_t per = conv_direct_padded_size<T>(C, Hp, Wp, FW), out_per = FN * g.oh() * g.ow();
   static thread_local std::vector<T> wp, bias;
@@ -558,9 +590,9 @@ void conv_wide_forward(const T* xpad, std::size_t N, std::size_t C, std::size_t 
   {
     static thread_local std::vector<T> wide;
     wide.resize(kDirFilters * round_up(g.pixels(), kLanes<T>));
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 2)
     for (std::size_t n = 0; n < N; ++n)
-      conv_wide_image(xpad + n * per, g, offp, wpk, bk, FN, wide.data(), out + n * out_per);
+      conv_wide_image(xpad + n * per, g, offp, wpk, bk, FN, relu, wide.data(), out + n * out_per);
   }
 }
 
@@ -607,7 +639,8 @@ constexpr std::size_t kDwImages = 8;  // at most this many images per pass
 
 template <class T>
 void conv_wide_backward_weights(const T* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
-                                const T* dout, std::size_t FN, std::size_t FH, std::size_t FW, T* dW, T* db) {
+                                const T* dout, std::size_t FN, std::size_t FH, std::size_t FW, T* dW, T* db,
+                                const T* relu_out) {
   constexpr std::size_t L = kLanes<T>;
   const Wide<T> g{C, Hp, Wp, FH, FW};
   const std::size_t oh = g.oh(), ow = g.ow(), per = conv_direct_padded_size<T>(C, Hp, Wp, FW);
@@ -626,7 +659,7 @@ void conv_wide_backward_weights(const T* xpad, std::size_t N, std::size_t C, std
     static thread_local std::vector<T> dwide, accm;
     dwide.resize(k * kDwFilters * dspan);
     accm.resize(kDwFilters * ld);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
     for (std::size_t blk = 0; blk < blocks; ++blk) {
       const std::size_t f0 = blk * kDwFilters, nf = std::min(kDwFilters, FN - f0);
       std::fill(accm.begin(), accm.end(), T(0));
@@ -641,8 +674,10 @@ void conv_wide_backward_weights(const T* xpad, std::size_t N, std::size_t C, std
           // dout's rows into wide rows; the Wp - ow thrown-away columns stay 0.
           for (std::size_t i = 0; i < nf; ++i) {
             T* dc = dwide.data() + (j * kDwFilters + i) * dspan;
-            const T* src = dout + ((n0 + j) * FN + f0 + i) * oh * ow;
-            for (std::size_t y = 0; y < oh; ++y) copy_row(src + y * ow, ow, dc + y * Wp);
+            const std::size_t at = ((n0 + j) * FN + f0 + i) * oh * ow;
+            const T* src = dout + at;
+            const T* mask = relu_out ? relu_out + at : nullptr;
+            for (std::size_t y = 0; y < oh; ++y) copy_row(src + y * ow, mask ? mask + y * ow : nullptr, ow, dc + y * Wp);
             for (std::size_t p = 0; p < dspan; p += L) dbv[i] += loadv(dc + p);
           }
         }
@@ -671,16 +706,16 @@ void flip_filters(const T* W, std::size_t FN, std::size_t C, std::size_t FH, std
 #define CONVNET_INSTANTIATE(T)                                                                                       \
   template std::size_t conv_direct_padded_size<T>(std::size_t, std::size_t, std::size_t, std::size_t);         \
   template void pad_images(const T*, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,          \
-                           std::size_t, T*);                                                                    \
+                           std::size_t, T*, const T*);                                                          \
   template void conv_relu_pool2_direct(const T*, std::size_t, std::size_t, std::size_t, std::size_t, const T*,  \
                                        const T*, std::size_t, std::size_t, std::size_t, T*, std::uint8_t*);     \
   template void conv_relu_pool2_direct_backward(const T*, std::size_t, std::size_t, std::size_t, std::size_t,   \
                                                 std::size_t, std::size_t, std::size_t, const T*,                \
                                                 const std::uint8_t*, const T*, T*, T*);                         \
   template void conv_wide_forward(const T*, std::size_t, std::size_t, std::size_t, std::size_t, const T*,       \
-                                  const T*, std::size_t, std::size_t, std::size_t, T*);                         \
+                                  const T*, std::size_t, std::size_t, std::size_t, T*, bool);                   \
   template void conv_wide_backward_weights(const T*, std::size_t, std::size_t, std::size_t, std::size_t,        \
-                                           const T*, std::size_t, std::size_t, std::size_t, T*, T*);            \
+                                           const T*, std::size_t, std::size_t, std::size_t, T*, T*, const T*);  \
   template void flip_filters(const T*, std::size_t, std::size_t, std::size_t, std::size_t, T*);
 CONVNET_INSTANTIATE(float)
 CONVNET_INSTANTIATE(double)

@@ -184,8 +184,10 @@ namespace convnet::kernels {
 template <class T>
 std::size_t conv_direct_padded_size(std::size_t C, std::size_t Hp, std::size_t Wp, std::size_t FW);
 template <class T>
+// relu_out (x's shape, may be null): x is a gradient to pass through a ReLU
+// whose output that was — zero where relu_out <= 0 (the Relu layer's backward).
 void pad_images(const T* x, std::size_t N, std::size_t C, std::size_t H, std::size_t W, std::size_t pad,
-                std::size_t FW, T* xpad);
+                std::size_t FW, T* xpad, const T* relu_out = nullptr);
 // pooled (N, FN, oh/2, ow/2); arg (same shape, may be null): 0..3, the
 // window position (dy*2+dx) of the first maximum.
 template <class T>
@@ -199,14 +201,18 @@ void conv_relu_pool2_direct_backward(const T* xpad, std::size_t N, std::size_t C
                                      const std::uint8_t* arg, const T* dpooled, T* dW, T* db);
 // ConvAlgo::Direct (conv_direct.cpp): any stride-1 convolution of padded
 // images (pad_images) without an im2col matrix. out (N, FN, oh, ow); b may be
-// null (no bias). W (FN, C*FH*FW).
+// null (no bias). W (FN, C*FH*FW). relu: out goes through a ReLU (the
+// Relu layer's forward fused into the output's copy).
 template <class T>
 void conv_wide_forward(const T* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp, const T* W,
-                       const T* b, std::size_t FN, std::size_t FH, std::size_t FW, T* out);
-// dW (FN, C*FH*FW) and db (FN) from dout (N, FN, oh, ow).
+                       const T* b, std::size_t FN, std::size_t FH, std::size_t FW, T* out, bool relu = false);
+// dW (FN, C*FH*FW) and db (FN) from dout (N, FN, oh, ow); relu_out (dout's
+// shape, may be null): dout first passes back through the ReLU that gave
+// this output (zero where relu_out <= 0).
 template <class T>
 void conv_wide_backward_weights(const T* xpad, std::size_t N, std::size_t C, std::size_t Hp, std::size_t Wp,
-                                const T* dout, std::size_t FN, std::size_t FH, std::size_t FW, T* dW, T* db);
+                                const T* dout, std::size_t FN, std::size_t FH, std::size_t FW, T* dW, T* db,
+                                const T* relu_out = nullptr);
 // Wt (C, FN, FH, FW) = W (FN, C, FH, FW) transposed and rotated 180°: dx is
 // conv_wide_forward of dout padded by FH-1-pad with these filters.
 template <class T>

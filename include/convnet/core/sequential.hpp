@@ -31,14 +31,20 @@ namespace convnet {
 //     input (the data) needs none.
 // A network built with Kernels::Fast applies it. Shapes are assumed valid.
 bool fuses_conv_relu_pool(const Architecture& arch, std::size_t i);
+// The second rule: layers i, i+1 run as one Convolution with its ReLU fused
+// (Convolution::set_fused_relu) when they are conv, relu, the first rule does
+// not take them, and the direct kernels compute the conv
+// (Convolution::direct_supports) — which then apply the ReLU on the way
+// (DeepConvNet: five of its six convs). Named "Conv2+Relu2".
+bool fuses_conv_relu(const Architecture& arch, std::size_t i);
 
 // Which kernels a network runs:
 //  - Fast: the direct convolutions (ConvAlgo::Direct, other shapes
-//    TransposedCol) and the fused first conv+relu+pool layer where the rule
-//    above allows. float's default, and float64's fast path: the same
+//    TransposedCol), the fused first conv+relu+pool layer and the fused
+//    conv+relu layers where the rules above allow. float's default, and float64's fast path: the same
 //    arithmetic as NumPy's, summed in another order (results equal up to
 //    rounding, ~1e-15 relative per operation).
-//  - Layered: Fast without the fused layer (tests compare the two).
+//  - Layered: Fast without the fused layers (tests compare the two).
 //  - NumpyExact: the notebook's algorithms in NumPy's operation order
 //    (ConvAlgo::Reference, no fusion): float64's default in C++, so that a
 //    run from a seed is the NumPy notebook's bit for bit (--numpy-compatible).
@@ -92,10 +98,10 @@ class Sequential : public Network<T> {
   void set_batch_share(std::size_t offset, std::size_t total) override;
 
   // The layers as they run, in order. A fused layer is named after the
-  // three it replaces: "Conv1+Relu1+Pool1".
+  // layers it replaces: "Conv1+Relu1+Pool1", "Conv2+Relu2".
   const std::vector<std::pair<std::string, Layer<T>*>>& layers() const { return layers_; }
   Layer<T>& layer(const std::string& name) const;
-  // Whether a ConvReluPool was substituted.
+  // Whether a ConvReluPool was substituted (fuses_conv_relu_pool).
   bool fused() const { return fused_; }
   Kernels kernels() const { return kernels_; }
 

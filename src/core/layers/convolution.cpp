@@ -37,39 +37,45 @@ const Tensor<T>& Convolution<T>::forward(const Tensor<T>& x, Mode) {
     const std::size_t Hp = H + 2 * pad, Wp = Wd + 2 * pad;
     col_.resize({N, kernels::conv_direct_padded_size<T>(C, Hp, Wp, FW)}, false);
     kernels::pad_images(x.data(), N, C, H, Wd, pad, FW, col_.data());
-    kernels::conv_wide_forward(col_.data(), N, C, Hp, Wp, W.data(), b.data(), FN, FH, FW, out_.data());
+    kernels::conv_wide_forward(col_.data(), N, C, Hp, Wp, W.data(), b.data(), FN, FH, FW, out_.data(), relu_);
     return out_;
   }
   if (algo_ == ConvAlgo::TransposedCol || algo_ == ConvAlgo::Direct) {
     col_.resize({K, M}, false);
     kernels::conv_forward_colt(g, x.data(), W.data(), b.data(), FN, col_.data(), out_.data());
-    return out_;
-  }
-  col_.resize({M, K}, false);
-  if (algo_ == ConvAlgo::PerImage) {
+  } else if (algo_ == ConvAlgo::PerImage) {
+    col_.resize({M, K}, false);
     kernels::conv_forward_per_image(g, x.data(), W.data(), b.data(), FN, col_.data(), out_.data());
-    return out_;
+  } else {
+    col_.resize({M, K}, false);
+    kernels::im2col(g, x.data(), col_.data());
+    // np.dot(col, col_W) with col_W = W.reshape(FN, -1).T
+    tmp_.resize({M, FN}, false);
+    kernels::gemm<T>(false, true, M, FN, K, T(1), col_.data(), K, W.data(), K, T(0), tmp_.data(), FN);
+    // + b, then reshape(N, oh, ow, FN).transpose(0, 3, 1, 2)
+    kernels::rows_to_nchw_add_bias(N, FN, P, tmp_.data(), b.data(), out_.data());
   }
-  kernels::im2col(g, x.data(), col_.data());
-  // np.dot(col, col_W) with col_W = W.reshape(FN, -1).T
-  tmp_.resize({M, FN}, false);
-  kernels::gemm<T>(false, true, M, FN, K, T(1), col_.data(), K, W.data(), K, T(0), tmp_.data(), FN);
-  // + b, then reshape(N, oh, ow, FN).transpose(0, 3, 1, 2)
-  kernels::rows_to_nchw_add_bias(N, FN, P, tmp_.data(), b.data(), out_.data());
+  if (relu_) kernels::relu_forward(out_.size(), out_.data(), out_.data());
   return out_;
 }
 
 template <class T>
-const Tensor<T>& Convolution<T>::backward(const Tensor<T>& dout) {
+const Tensor<T>& Convolution<T>::backward(const Tensor<T>& dout_in) {
   const std::size_t FN = W.shape(0), C = W.shape(1), FH = W.shape(2), FW = W.shape(3);
   if (x_shape_.empty()) throw Error("Convolution.backward: called before forward");
   const kernels::ConvGeom g{x_shape_[0], C, x_shape_[2], x_shape_[3], FH, FW, stride, pad};
   const std::size_t N = g.N, P = g.out_h() * g.out_w(), M = g.rows(), K = g.cols();
-  if (dout.ndim() != 4 || dout.shape(0) != N || dout.shape(1) != FN || dout.size() != N * FN * P)
+  if (dout_in.ndim() != 4 || dout_in.shape(0) != N || dout_in.shape(1) != FN || dout_in.size() != N * FN * P)
     throw Error("Convolution.backward: expected dout " + shape_str({N, FN, g.out_h(), g.out_w()}) +
-                ", got " + shape_str(dout.shape()));
+                ", got " + shape_str(dout_in.shape()));
+  if (direct_()) return backward_direct_(dout_in);
+  // The fused ReLU's backward, as the Relu layer's, where Direct can't carry it.
+  if (relu_) {
+    dmask_.resize(out_.shape(), false);
+    kernels::relu_backward(out_.size(), out_.data(), dout_in.data(), dmask_.data());
+  }
+  const Tensor<T>& dout = relu_ ? dmask_ : dout_in;
   if (algo_ == ConvAlgo::PerImage) return backward_per_image_(dout);
-  if (direct_()) return backward_direct_(dout);
   if (algo_ == ConvAlgo::TransposedCol || algo_ == ConvAlgo::Direct) return backward_colt_(dout);
   // dout.transpose(0, 2, 3, 1).reshape(-1, FN)
   tmp_.resize({M, FN}, false);
@@ -142,8 +148,7 @@ const Tensor<T>& Convolution<T>::backward_colt_(const Tensor<T>& dout) {
 
 template <class T>
 bool Convolution<T>::direct_() const {
-  const std::size_t FH = W.shape(2), FW = W.shape(3);
-  return algo_ == ConvAlgo::Direct && stride == 1 && FH == FW && pad < FH;
+  return algo_ == ConvAlgo::Direct && direct_supports(stride, W.shape(2), W.shape(3), pad);
 }
 
 template <class T>
@@ -151,7 +156,9 @@ const Tensor<T>& Convolution<T>::backward_direct_(const Tensor<T>& dout) {
   const std::size_t FN = W.shape(0), C = W.shape(1), FH = W.shape(2), FW = W.shape(3);
   const std::size_t N = x_shape_[0], H = x_shape_[2], Wd = x_shape_[3];
   const std::size_t Hp = H + 2 * pad, Wp = Wd + 2 * pad, oh = Hp - FH + 1, ow = Wp - FW + 1;
-  kernels::conv_wide_backward_weights(col_.data(), N, C, Hp, Wp, dout.data(), FN, FH, FW, dW.data(), db.data());
+  const T* relu_out = relu_ ? out_.data() : nullptr;
+  kernels::conv_wide_backward_weights(col_.data(), N, C, Hp, Wp, dout.data(), FN, FH, FW, dW.data(), db.data(),
+                                      relu_out);
   if (!compute_dx_) {
     dx_.resize({0}, false);
     return dx_;
@@ -161,7 +168,7 @@ const Tensor<T>& Convolution<T>::backward_direct_(const Tensor<T>& dout) {
   wflip_.resize({C, FN, FH, FW}, false);
   kernels::flip_filters(W.data(), FN, C, FH, FW, wflip_.data());
   dcol_.resize({N, kernels::conv_direct_padded_size<T>(FN, Dh, Dw, FW)}, false);
-  kernels::pad_images(dout.data(), N, FN, oh, ow, q, FW, dcol_.data());
+  kernels::pad_images(dout.data(), N, FN, oh, ow, q, FW, dcol_.data(), relu_out);
   dx_.resize(x_shape_, false);
   kernels::conv_wide_forward(dcol_.data(), N, FN, Dh, Dw, wflip_.data(), static_cast<const T*>(nullptr), C, FH, FW,
                              dx_.data());

@@ -39,6 +39,18 @@ class Convolution : public Layer<T> {
   // The first layer's input (the data) needs no gradient: skipping dx saves
   // a GEMM and a col2im per step. backward then returns an empty tensor.
   void set_compute_dx(bool on) { compute_dx_ = on; }
+  // Convolution -> Relu as one layer: forward returns relu(conv(x)) and
+  // backward takes the gradient of that output. With Direct the ReLU rides
+  // on the kernels' copies (the output's, and dout's into dW's and dx's
+  // scratch), so neither pass goes over memory again; other algorithms apply
+  // it as the Relu layer does. Same values as Convolution then Relu.
+  void set_fused_relu(bool on) { relu_ = on; }
+  bool fused_relu() const { return relu_; }
+  // Whether Direct computes this geometry (stride 1, square filters, pad < FH);
+  // TransposedCol runs the others.
+  static bool direct_supports(std::size_t stride, std::size_t FH, std::size_t FW, std::size_t pad) {
+    return stride == 1 && FH == FW && pad < FH;
+  }
   void set_algorithm(ConvAlgo a) { algo_ = a; }
   ConvAlgo algorithm() const { return algo_; }
 
@@ -62,7 +74,9 @@ class Convolution : public Layer<T> {
   Tensor<T> dcol_;    // (N*oh*ow, C*FH*FW); TransposedCol: (threads, C*FH*FW * oh*ow)
   Tensor<T> out_, dx_;
   Tensor<T> wflip_;   // Direct: the flipped, transposed filters for dx
+  Tensor<T> dmask_;   // fused ReLU, other than Direct: dout through the ReLU
   bool compute_dx_ = true;
+  bool relu_ = false;
   ConvAlgo algo_ = std::is_same_v<T, double> ? ConvAlgo::Reference : ConvAlgo::Direct;
 };
 
