@@ -22,7 +22,8 @@ void expect_close(const Tensor<T>& a, const Tensor<T>& b, double tol, const char
 // PerImage and TransposedCol against Reference: the notebook's 5x5 layer,
 // DeepConvNet's shapes (3x3, pad 1 and 2, C up to 64), odd sizes, N = 1 and
 // 3, strides 2 and 3 (the generic fill), "same" width with a different height
-// (1x3 pad 1), 5x5 pad 2, 1x1, and the first layer's case without dx.
+// (1x3 pad 1), 5x5 pad 2, 1x1, the first layer's case without dx, and 1x1 and
+// 2x2 images with 3x3 filters, pad 1 (wide rows shorter than a vector).
 template <class T>
 void algorithm_matches_reference(ConvAlgo algo, double tol) {
   RandomState rng(23);
@@ -35,7 +36,8 @@ void algorithm_matches_reference(ConvAlgo algo, double tol) {
       {{3, 3, 9, 7}, {5, 3, 3, 3}, 1, 2, true},      {{3, 2, 11, 13}, {4, 2, 3, 3}, 2, 1, true},
       {{2, 3, 9, 7}, {4, 3, 3, 3}, 2, 0, true},      {{3, 2, 10, 9}, {5, 2, 5, 4}, 3, 2, true},
       {{3, 16, 9, 9}, {7, 16, 3, 3}, 1, 0, false},   {{2, 2, 8, 8}, {5, 2, 5, 5}, 1, 2, true},
-      {{2, 3, 6, 7}, {4, 3, 1, 3}, 1, 1, true},      {{2, 3, 5, 6}, {3, 3, 1, 1}, 1, 0, true}};
+      {{2, 3, 6, 7}, {4, 3, 1, 3}, 1, 1, true},      {{2, 3, 5, 6}, {3, 3, 1, 1}, 1, 0, true},
+      {{2, 3, 1, 1}, {3, 3, 3, 3}, 1, 1, true},      {{3, 2, 2, 2}, {5, 2, 3, 3}, 1, 1, true}};
   for (const Case& c : cases) {
     SCOPED_TRACE("x " + shape_str(c.x) + " W " + shape_str(c.w) + " stride " + std::to_string(c.s) + " pad " +
                  std::to_string(c.p));

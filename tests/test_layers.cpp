@@ -125,18 +125,29 @@ TEST(Convolution, BackwardMatchesNumericalGradient) {
   }
 }
 
-TEST(Convolution, WithoutDxStillGivesParameterGradients) {
+// The same dW and db bit for bit with and without dx, for every algorithm,
+// with and without the fused ReLU.
+template <class T>
+void without_dx_still_gives_parameter_gradients() {
   RandomState rng(5);
-  auto x = random_tensor({2, 1, 6, 6}, rng), W = random_tensor({3, 1, 3, 3}, rng), b = random_tensor({3}, rng);
-  Convolution<double> a(W, b), c(W, b);
-  c.set_compute_dx(false);
-  const auto R = random_tensor(a.forward(x).shape(), rng);
-  c.forward(x);
-  a.backward(R);
-  EXPECT_EQ(c.backward(R).size(), 0u);
-  for (std::size_t i = 0; i < W.size(); ++i) EXPECT_EQ(a.dW[i], c.dW[i]);
-  for (std::size_t i = 0; i < b.size(); ++i) EXPECT_EQ(a.db[i], c.db[i]);
+  for (const ConvAlgo algo : {ConvAlgo::Reference, ConvAlgo::PerImage, ConvAlgo::TransposedCol, ConvAlgo::Direct})
+    for (std::size_t pad : {0, 1})
+      for (bool relu : {false, true}) {
+        auto x = test::cast<T>(random_tensor({3, 2, 6, 6}, rng)), W = test::cast<T>(random_tensor({4, 2, 3, 3}, rng));
+        auto b = test::cast<T>(random_tensor({4}, rng));
+        Convolution<T> a(W, b, 1, pad), c(W, b, 1, pad);
+        for (auto* l : {&a, &c}) l->set_algorithm(algo), l->set_fused_relu(relu);
+        c.set_compute_dx(false);
+        const auto R = test::cast<T>(random_tensor(a.forward(x).shape(), rng));
+        c.forward(x);
+        EXPECT_EQ(a.backward(R).shape(), x.shape());
+        EXPECT_EQ(c.backward(R).size(), 0u);
+        for (std::size_t i = 0; i < W.size(); ++i) ASSERT_EQ(a.dW[i], c.dW[i]) << int(algo) << " pad " << pad;
+        for (std::size_t i = 0; i < b.size(); ++i) ASSERT_EQ(a.db[i], c.db[i]) << int(algo) << " pad " << pad;
+      }
 }
+TEST(Convolution, WithoutDxStillGivesParameterGradients) { without_dx_still_gives_parameter_gradients<double>(); }
+TEST(Convolution, WithoutDxStillGivesParameterGradientsFloat) { without_dx_still_gives_parameter_gradients<float>(); }
 
 namespace {
 template <class T>
