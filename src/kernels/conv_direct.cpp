@@ -529,6 +529,24 @@ inline void conv_block_flat(const T* in, const std::size_t* off, std::size_t tap
   for (std::size_t i = 0; i < F; ++i)
     for (std::size_t r = 0; r < R; ++r) storev(out + i * span + p0 + r * L, acc[i][r]);
 }
+// A one-chunk pixel block for two whole filter blocks at once (w0, w1 as
+// pack_direct packs them): 2F accumulators instead of F, enough independent
+// FMAs to hide their latency (a lone chunk of F = 4 runs at half speed) —
+// the tail of an 8x8 layer's 80 wide pixels, of a 14x14 layer's 224.
+template <std::size_t F, class T>
+inline void conv_chunk_pair(const T* in, const std::size_t* off, std::size_t taps, const T* w0, const T* w1,
+                            const T* bias, std::size_t p0, T* out, std::size_t span) {
+  vf<T> acc[2 * F];
+  for (std::size_t i = 0; i < 2 * F; ++i) acc[i] = vf<T>{} + bias[i];
+  in += p0;
+  for (std::size_t t = 0; t < taps; ++t, w0 += F, w1 += F) {
+    const vf<T> v = loadv(in + off[t]);
+    for (std::size_t i = 0; i < F; ++i) acc[i] += w0[i] * v;      // FMA
+    for (std::size_t i = 0; i < F; ++i) acc[F + i] += w1[i] * v;  // FMA
+  }
+  // The two blocks' wide planes are adjacent in out (filter i at i * span).
+  for (std::size_t i = 0; i < 2 * F; ++i) storev(out + i * span + p0, acc[i]);
+}
 // The filter count F chosen at run time (F <= kDirFilters).
 template <std::size_t R, std::size_t F = kDirFilters, class T>
 inline void conv_block_nf(std::size_t nf, const T* in, const std::size_t* off, std::size_t taps, const T* w,
@@ -548,19 +566,28 @@ inline void conv_tail(std::size_t r, std::size_t nf, const T* in, const std::siz
   }
 }
 
-// One padded image -> its (FN, oh, ow) output; wide is scratch for one block
-// of kDirFilters wide planes.
+// One padded image -> its (FN, oh, ow) output; wide is scratch for two
+// blocks of kDirFilters wide planes (two at a time: see conv_chunk_pair).
 template <class T>
 void conv_wide_image(const T* in, const Wide<T>& g, const std::size_t* off, const T* wp, const T* bias, std::size_t FN,
                      bool relu, T* wide, T* out) {
   constexpr std::size_t L = kLanes<T>, step = kDirChunks * L;
   const std::size_t taps = g.taps(), span = round_up(g.pixels(), L), oh = g.oh(), ow = g.ow();
-  for (std::size_t f0 = 0; f0 < FN; f0 += kDirFilters) {
-    const std::size_t nf = std::min(kDirFilters, FN - f0);
-    const T* w = wp + f0 * taps;
-    std::size_t p0 = 0;
-    for (; p0 + step <= span; p0 += step) conv_block_nf<kDirChunks>(nf, in, off, taps, w, bias + f0, p0, wide, span);
-    if (p0 < span) conv_tail((span - p0) / L, nf, in, off, taps, w, bias + f0, p0, wide, span);
+  const std::size_t tail = span % step;  // pixels after the last whole block
+  for (std::size_t f0 = 0; f0 < FN; f0 += 2 * kDirFilters) {
+    const std::size_t nf = std::min(2 * kDirFilters, FN - f0);
+    const bool pair = tail == L && nf == 2 * kDirFilters;
+    for (std::size_t b0 = 0; b0 < nf; b0 += kDirFilters) {
+      const std::size_t nb = std::min(kDirFilters, nf - b0);
+      const T* w = wp + (f0 + b0) * taps;
+      T* wb = wide + b0 * span;
+      std::size_t p0 = 0;
+      for (; p0 + step <= span; p0 += step) conv_block_nf<kDirChunks>(nb, in, off, taps, w, bias + f0 + b0, p0, wb, span);
+      if (p0 < span && !pair) conv_tail((span - p0) / L, nb, in, off, taps, w, bias + f0 + b0, p0, wb, span);
+    }
+    if (pair)
+      conv_chunk_pair<kDirFilters>(in, off, taps, wp + f0 * taps, wp + (f0 + kDirFilters) * taps, bias + f0,
+                                   span - tail, wide, span);
     for (std::size_t i = 0; i < nf; ++i)
       for (std::size_t y = 0; y < oh; ++y) {
         const T* src = wide + i * span + y * g.Wp;
@@ -589,7 +616,7 @@ void conv_wide_forward(const T* xpad, std::size_t N, std::size_t C, std::size_t 
 #pragma omp parallel if (N > 1 && N * out_per * g.taps() >= kParallelMin)
   {
     static thread_local std::vector<T> wide;
-    wide.resize(kDirFilters * round_up(g.pixels(), kLanes<T>));
+    wide.resize(2 * kDirFilters * round_up(g.pixels(), kLanes<T>));
 #pragma omp for schedule(dynamic, 2)
     for (std::size_t n = 0; n < N; ++n)
       conv_wide_image(xpad + n * per, g, offp, wpk, bk, FN, relu, wide.data(), out + n * out_per);
