@@ -252,6 +252,25 @@ TEST(Pooling, BackwardMatchesNumericalGradient) {
   }
 }
 
+// Planes run in parallel; overlapping windows (3x3, stride 1, pad 1) add
+// into an element in output order whatever the thread count: dx equals the
+// serial scatter of the argmax, written out here, bit for bit.
+TEST(Pooling, BackwardInParallelIsTheSerialScatter) {
+  RandomState rng(13);
+  auto x = random_tensor({4, 8, 33, 35}, rng);  // > kParallelMin elements
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Pooling<double> pool(3, 3, 1, 1);
+    const auto R = random_tensor(pool.forward(x).shape(), rng);
+    const Tensor<double>& dx = pool.backward(R);
+    Tensor<double> expected(x.shape());
+    for (std::size_t i = 0; i < R.size(); ++i)
+      if (pool.arg_max()[i] >= 0) expected[std::size_t(pool.arg_max()[i])] += R[i];
+    for (std::size_t i = 0; i < x.size(); ++i) ASSERT_EQ(dx[i], expected[i]) << threads << " threads, at " << i;
+  }
+  set_num_threads(0);
+}
+
 TEST(Relu, ForwardAndBackward) {
   RandomState rng(3);
   auto x = random_tensor({4, 3, 5, 5}, rng);

@@ -44,9 +44,10 @@ void col2im_t(const ConvGeom& g1, const T* colT, std::size_t ld, T* img);
 // when the max is a zero of the padding.
 template <class T>
 void maxpool_forward(const ConvGeom& g, const T* x, T* out, std::int32_t* arg);
-// dx = 0, then dx[arg[i]] += dout[i].
+// dx = 0, then dx[arg[i]] += dout[i]; planes = N*C (x and out are that many
+// planes, each window's argmax in its own plane).
 template <class T>
-void maxpool_backward(std::size_t x_size, std::size_t out_size, const T* dout,
+void maxpool_backward(std::size_t planes, std::size_t x_size, std::size_t out_size, const T* dout,
                       const std::int32_t* arg, T* dx);
 
 }  // namespace convnet::kernels

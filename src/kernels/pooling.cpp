@@ -1,5 +1,6 @@
 // Max pooling, notebook In [8]: the same result as im2col + argmax + max,
 // without building the column matrix.
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels.hpp"
@@ -44,17 +45,26 @@ void maxpool_forward(const ConvGeom& g, const T* x, T* out, std::int32_t* arg) {
 }
 
 template <class T>
-void maxpool_backward(std::size_t x_size, std::size_t out_size, const T* dout,
+void maxpool_backward(std::size_t planes, std::size_t x_size, std::size_t out_size, const T* dout,
                       const std::int32_t* arg, T* dx) {
-  for (std::size_t i = 0; i < x_size; ++i) dx[i] = T(0);
-  // Sequential: overlapping windows may route to the same element.
-  for (std::size_t i = 0; i < out_size; ++i)
-    if (arg[i] >= 0) dx[arg[i]] += dout[i];
+  if (planes == 0) return;
+  const std::size_t xp = x_size / planes, op = out_size / planes;
+  // A window's argmax lies in its own plane: planes in parallel, each in
+  // output order (overlapping windows add into an element in the same order
+  // whatever the thread count).
+#pragma omp parallel for schedule(static) if (x_size >= kParallelMin)
+  for (std::size_t c = 0; c < planes; ++c) {
+    std::fill(dx + c * xp, dx + (c + 1) * xp, T(0));
+    for (std::size_t i = c * op; i < (c + 1) * op; ++i)
+      if (arg[i] >= 0) dx[arg[i]] += dout[i];
+  }
 }
 
 template void maxpool_forward<float>(const ConvGeom&, const float*, float*, std::int32_t*);
 template void maxpool_forward<double>(const ConvGeom&, const double*, double*, std::int32_t*);
-template void maxpool_backward<float>(std::size_t, std::size_t, const float*, const std::int32_t*, float*);
-template void maxpool_backward<double>(std::size_t, std::size_t, const double*, const std::int32_t*, double*);
+template void maxpool_backward<float>(std::size_t, std::size_t, std::size_t, const float*, const std::int32_t*,
+                                     float*);
+template void maxpool_backward<double>(std::size_t, std::size_t, std::size_t, const double*, const std::int32_t*,
+                                      double*);
 
 }  // namespace convnet::kernels

@@ -38,7 +38,8 @@ const Tensor<T>& Pooling<T>::backward(const Tensor<T>& dout) {
     throw Error("Pooling.backward: expected dout " + shape_str(out_.shape()) + ", got " +
                 shape_str(dout.shape()));
   dx_.resize(x_shape_, false);
-  kernels::maxpool_backward(x_size_, out_.size(), dout.data(), arg_max_.data(), dx_.data());
+  kernels::maxpool_backward(x_shape_[0] * x_shape_[1], x_size_, out_.size(), dout.data(), arg_max_.data(),
+                            dx_.data());
   return dx_;
 }
 
