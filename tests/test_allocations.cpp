@@ -79,16 +79,17 @@ TEST(Allocations, TheCounterCountsTheAllocationsItShould) {
   EXPECT_EQ(g_allocations.load(), 4);  // the vector, its buffer, the tensor's shape and aligned data
 }
 
-TEST(Allocations, ATrainingStepAllocatesNothingAfterTheFirst) {
+template <class T>
+void training_step_allocates_nothing(Kernels kernels) {
   const Dataset train = toy(500), test = toy(100);
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     RandomState rng(0);
-    SimpleConvNet<float> net(SimpleConvNetConfig{}, rng);
-    Adam<float> adam;
+    SimpleConvNet<T> net(SimpleConvNetConfig{}, rng, kernels);
+    Adam<T> adam;
     TrainOptions opt;
     opt.iters = 10;
-    Trainer<float> trainer(net, adam, train, test, opt, rng);
+    Trainer<T> trainer(net, adam, train, test, opt, rng);
     trainer.step();
     trainer.step();
     g_allocations = 0;
@@ -99,17 +100,23 @@ TEST(Allocations, ATrainingStepAllocatesNothingAfterTheFirst) {
   }
   set_num_threads(0);
 }
+TEST(Allocations, ATrainingStepAllocatesNothingAfterTheFirst) { training_step_allocates_nothing<float>(Kernels::Fast); }
+// float64's fast kernels (the Python module's default): the fused layer in double.
+TEST(Allocations, AFastFloat64TrainingStepAllocatesNothingAfterTheFirst) {
+  training_step_allocates_nothing<double>(Kernels::Fast);
+}
 
-// The book's DeepConvNet under the Trainer: six plain convolutions, dropout
+// The book's DeepConvNet under the Trainer: six convolutions (each fused
+// with its ReLU on the fast kernels), dropout
 // masks drawn in the gradient's forward and again in the logged loss
 // (loss_mode train), Adam; on 1 and 2 threads.
 template <class T>
-void deep_convnet_step_allocates_nothing() {
+void deep_convnet_step_allocates_nothing(Kernels kernels = default_kernels<T>()) {
   const Dataset train = toy(200), test = toy(100);
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     RandomState rng(0);
-    Sequential<T> net(Architecture::deep_convnet(), rng);
+    Sequential<T> net(Architecture::deep_convnet(), rng, kernels);
     Adam<T> adam;
     TrainOptions opt;
     opt.iters = 10;
@@ -128,6 +135,7 @@ void deep_convnet_step_allocates_nothing() {
 TEST(Allocations, ADeepConvNetTrainingStepAllocatesNothingAfterTheFirst) {
   deep_convnet_step_allocates_nothing<float>();
   deep_convnet_step_allocates_nothing<double>();
+  deep_convnet_step_allocates_nothing<double>(Kernels::Fast);  // conv+relu fused, Direct in double
 }
 
 // The same for a Sequential network (the fused layer in float, the plain
