@@ -488,9 +488,12 @@ namespace {
 constexpr std::size_t kDirChunks = 3, kDirFilters = 8, kDwFilters = 4, kDwTaps = 6;
 #else
 // 3 chunks x 4 filters = 12 accumulators + 3 inputs + 1 broadcast (16 ymm);
-// dW: 2 filters x 6 taps = 12 accumulators + 2 gradients + 1 input. Filter
-// counts of 16..64 are whole blocks of both.
-constexpr std::size_t kDirChunks = 3, kDirFilters = 4, kDwFilters = 2, kDwTaps = 6;
+// dW: 3 filters x 4 taps = 12 accumulators + 3 gradients + 1 input: 7 loads
+// per 12 FMAs, and the padded input (streamed from L3 once per filter block
+// for DeepConvNet's later layers) read for 3 filters at a time, not 2;
+// 16..64 filters end in a block with zero planes.
+// Each dW[f, t] sums the same terms in the same order whatever these are.
+constexpr std::size_t kDirChunks = 3, kDirFilters = 4, kDwFilters = 3, kDwTaps = 4;
 #endif
 
 // W (FN, taps) -> blocks of kDirFilters filters, tap-major; the last block
