@@ -4,6 +4,8 @@
 // themselves exactly; only rank 0 writes; a dead rank ends the job. Skipped
 // when the CLI was built without MPI or no mpirun was found.
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,10 +54,19 @@ test::CliResult sh(const std::string& cmd) {
   return r;
 }
 
+// CI sets CONVNET_REQUIRE_MPI=1 (.ci/run): there a missing MPI is a failure,
+// not a skip, so the MPI tests can't silently stop running.
 #define SKIP_WITHOUT_MPI()                                                          \
   do {                                                                              \
-    if (kMpiexec.empty()) GTEST_SKIP() << "convnet was built without MPI";          \
-    if (!fs::exists(kMpiexec)) GTEST_SKIP() << kMpiexec << " not found";            \
+    const bool required = std::getenv("CONVNET_REQUIRE_MPI") != nullptr;            \
+    if (kMpiexec.empty()) {                                                         \
+      if (required) FAIL() << "convnet was built without MPI (CONVNET_REQUIRE_MPI)"; \
+      GTEST_SKIP() << "convnet was built without MPI";                              \
+    }                                                                               \
+    if (!fs::exists(kMpiexec)) {                                                    \
+      if (required) FAIL() << kMpiexec << " not found (CONVNET_REQUIRE_MPI)";       \
+      GTEST_SKIP() << kMpiexec << " not found";                                     \
+    }                                                                               \
   } while (0)
 
 std::vector<double> numbers(const std::string& text) {
