@@ -35,15 +35,15 @@ bool fuses_conv_relu_pool(const Architecture& arch, std::size_t i);
 // (Convolution::set_fused_relu) when they are conv, relu, the first rule does
 // not take them, and the direct kernels compute the conv
 // (Convolution::direct_supports) — which then apply the ReLU on the way
-// (DeepConvNet: five of its six convs). Named "Conv2+Relu2".
+// (DeepConvNet: all six of its convs). Named "Conv2+Relu2".
 bool fuses_conv_relu(const Architecture& arch, std::size_t i);
 
 // Which kernels a network runs:
 //  - Fast: the direct convolutions (ConvAlgo::Direct, other shapes
 //    TransposedCol), the fused first conv+relu+pool layer and the fused
-//    conv+relu layers where the rules above allow. float's default, and float64's fast path: the same
-//    arithmetic as NumPy's, summed in another order (results equal up to
-//    rounding, ~1e-15 relative per operation).
+//    conv+relu layers where the rules above allow. float's default, and
+//    float64's fast path: the same arithmetic as NumPy's, summed in another
+//    order (results equal up to rounding, ~1e-15 relative per operation).
 //  - Layered: Fast without the fused layers (tests compare the two).
 //  - NumpyExact: the notebook's algorithms in NumPy's operation order
 //    (ConvAlgo::Reference, no fusion): float64's default in C++, so that a
