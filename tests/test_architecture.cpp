@@ -8,6 +8,7 @@
 #include "test_util.hpp"
 
 using namespace convnet;
+using convnet::test::same_bits;
 
 namespace {
 std::string error_of(const std::string& text) {
@@ -21,10 +22,6 @@ std::string error_of(const std::string& text) {
 // A document with the given layers (a JSON list's inside) on the notebook's input.
 std::string with_layers(const std::string& layers) {
   return R"({"input": [1, 28, 28], "layers": [)" + layers + "]}";
-}
-template <class T>
-bool same_bits(const Tensor<T>& a, const Tensor<T>& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 }  // namespace
 

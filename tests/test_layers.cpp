@@ -9,6 +9,7 @@
 #include "test_util.hpp"
 
 using namespace convnet;
+using convnet::test::same_bits;
 using convnet::test::check_gradient;
 using convnet::test::random_tensor;
 
@@ -150,10 +151,6 @@ TEST(Convolution, WithoutDxStillGivesParameterGradients) { without_dx_still_give
 TEST(Convolution, WithoutDxStillGivesParameterGradientsFloat) { without_dx_still_gives_parameter_gradients<float>(); }
 
 namespace {
-template <class T>
-bool same_bits(const Tensor<T>& a, const Tensor<T>& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
-}
 // Convolution with its ReLU fused against Convolution then Relu, bit for bit
 // (a ReLU is exact, so the fused copies must give the very same values), for
 // every algorithm: Direct carries the ReLU in its kernels, the others apply it

@@ -12,6 +12,7 @@
 #include "test_util.hpp"
 
 using namespace convnet;
+using convnet::test::same_bits;
 using convnet::test::cast;
 
 namespace {
@@ -23,10 +24,6 @@ const char* kNotebookJson = R"({"input": [1, 28, 28],
              {"type": "affine", "units": 10}],
   "weight_init_std": 0.01})";
 
-template <class T>
-bool same_bits(const Tensor<T>& a, const Tensor<T>& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
-}
 
 template <class T>
 void expect_same_named(const NamedTensors<T>& a, const NamedTensors<T>& b, const std::string& what) {

@@ -1,5 +1,7 @@
 #pragma once
-// Helpers shared by the tests: random tensors from a fixed seed, and casts.
+// Helpers shared by the tests: random tensors from a fixed seed, casts, and
+// bit-for-bit comparison.
+#include <cstring>
 #include <vector>
 
 #include "convnet/core/random.hpp"
@@ -20,6 +22,12 @@ Tensor<T> cast(const Tensor<double>& d) {
   Tensor<T> t(d.shape());
   for (std::size_t i = 0; i < d.size(); ++i) t[i] = T(d[i]);
   return t;
+}
+
+// Same shape and the same bits (memcmp: -0 differs from 0, NaNs compare by payload).
+template <class T>
+bool same_bits(const Tensor<T>& a, const Tensor<T>& b) {
+  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
 }  // namespace convnet::test
