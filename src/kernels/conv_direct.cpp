@@ -158,6 +158,17 @@ inline T lane_sum(vf<T> v) {
 }
 constexpr std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
 
+// The Relu layer's rules on a vector (src/kernels/elementwise.cpp):
+// forward x <= 0 ? 0 : x, backward through its output out <= 0 ? 0 : d.
+template <class V>
+inline V relu_v(V x) {
+  return x <= V{} ? V{} : x;
+}
+template <class V>
+inline V relu_grad_v(V d, V out) {
+  return out <= V{} ? V{} : d;
+}
+
 // One convolution's shapes in the wide layout.
 template <class T>
 struct Wide {
@@ -249,7 +260,7 @@ inline void relu_pool2_row(const T* r0, const T* r1, std::size_t pw, T* out, std
     const vf<T> m01 = c1 ? v1 : v0, m23 = c3 ? v3 : v2;
     const vi<T> lower = m23 > m01;
     const vf<T> m = lower ? m23 : m01;
-    const vf<T> r = m <= T(0) ? vf<T>{} : m;
+    const vf<T> r = relu_v(m);
     const std::size_t n = std::min(L, pw - x0);
     // A masked store only for a partial chunk: AMD's vmaskmov stores are
     // microcoded (~half of the double path's pooling time when always used).
@@ -293,11 +304,8 @@ template <class T>
 inline void copy_row_relu(const T* src, std::size_t n, T* dst) {
   constexpr std::size_t L = kLanes<T>;
   std::size_t i = 0;
-  for (vf<T> v; i + L <= n; i += L) v = loadv(src + i), storev(dst + i, v <= T(0) ? vf<T>{} : v);
-  if (i < n) {
-    const vf<T> v = load_first(src + i, n - i);
-    store_first(dst + i, v <= T(0) ? vf<T>{} : v, n - i);
-  }
+  for (; i + L <= n; i += L) storev(dst + i, relu_v(loadv(src + i)));
+  if (i < n) store_first(dst + i, relu_v(load_first(src + i, n - i)), n - i);
 }
 // copy_row of a gradient through a ReLU, the Relu layer's backward with its
 // output `out`: dst = out <= 0 ? 0 : src.
@@ -305,8 +313,8 @@ template <class T>
 inline void copy_row_masked(const T* src, const T* out, std::size_t n, T* dst) {
   constexpr std::size_t L = kLanes<T>;
   std::size_t i = 0;
-  for (; i + L <= n; i += L) storev(dst + i, loadv(out + i) <= T(0) ? vf<T>{} : loadv(src + i));
-  if (i < n) store_first(dst + i, load_first(out + i, n - i) <= T(0) ? vf<T>{} : load_first(src + i, n - i), n - i);
+  for (; i + L <= n; i += L) storev(dst + i, relu_grad_v(loadv(src + i), loadv(out + i)));
+  if (i < n) store_first(dst + i, relu_grad_v(load_first(src + i, n - i), load_first(out + i, n - i)), n - i);
 }
 // Either copy: masked by relu_out unless it is null.
 template <class T>
