@@ -43,8 +43,29 @@ void copy_in(const CArray<T>& a, Tensor<T>& t, const char* what) {
   if (t.size()) std::memcpy(t.data(), a.data(), t.size() * sizeof(T));
 }
 
+// A C-contiguous float32/float64 array is converted straight into t (the
+// book's load_mnist gives float32 images to a float64 network): no temporary
+// array, whose fresh pages the kernel would zero on every call.
+template <class T, class S>
+bool convert_in(const py::array& a, Tensor<T>& t, const char* what) {
+  constexpr int aligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+  if (!py::isinstance<py::array_t<S>>(a) || !(a.flags() & py::array::c_style) || !(a.flags() & aligned)) return false;
+  if (a.ndim() < 1 || a.ndim() > 4)
+    throw py::value_error(std::string(what) + ": expected 1 to 4 dimensions, got shape " +
+                          shape_str(shape_of(a)));
+  t.resize(shape_of(a), false);
+  const S* src = static_cast<const S*>(a.data());
+  T* dst = t.data();
+  for (std::size_t i = 0, n = t.size(); i < n; ++i) dst[i] = T(src[i]);  // NumPy's astype rounding
+  return true;
+}
+
 template <class T>
 void copy_in(py::handle obj, Tensor<T>& t, const char* what) {
+  if (py::isinstance<py::array>(obj)) {
+    const auto a = py::reinterpret_borrow<py::array>(obj);
+    if (convert_in<T, float>(a, t, what) || convert_in<T, double>(a, t, what)) return;
+  }
   copy_in(as_carray<T>(obj, what), t, what);
 }
 

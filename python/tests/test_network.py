@@ -241,3 +241,21 @@ def test_strided_input_and_architecture_files():
     deep = convnet.Sequential(os.path.join(repo, 'examples', 'deep_convnet.json'), dtype=np.float32)
     assert [k for k in deep.params if k.startswith('W')] == [f'W{i}' for i in range(1, 9)]
     assert deep.predict(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 10)
+
+
+def test_any_input_dtype_and_layout_reads_as_numpys_astype():
+    # float32/float64 C-contiguous inputs are converted by the binding itself,
+    # anything else through NumPy: both must read what x.astype(dtype) holds.
+    np.random.seed(10)
+    base = np.random.rand(4, 1, 10, 10) * 3 - 1
+    unaligned = np.frombuffer(b'\0' + base.tobytes(), dtype=np.float64, count=base.size, offset=1).reshape(base.shape)
+    assert not unaligned.flags.aligned
+    inputs = [base, base.astype(np.float32), base.astype('>f8'), base.astype('>f4'), np.asfortranarray(base),
+              base.astype(np.float32)[:, :, ::-1, :], unaligned, (base * 50).astype(np.uint8)]
+    for dtype in (np.float64, np.float32):
+        np.random.seed(11)
+        net = convnet.SimpleConvNet(dtype=dtype, **SMALL)
+        for x in inputs:
+            want = net.predict(np.ascontiguousarray(x).astype(dtype))
+            np.testing.assert_array_equal(net.predict(x), want, err_msg=f'{dtype.__name__} net, input {x.dtype} '
+                                          f'c_contiguous={x.flags.c_contiguous} aligned={x.flags.aligned}')

@@ -218,10 +218,11 @@ void pack_forward(const T* W, const T* b, std::size_t FN, std::size_t taps, std:
   }
 }
 
-// F wide output planes (stride span), pixels p0 .. p0 + R*kLanes.
+// F output planes (stride span), R*kLanes pixels from out + q0, reading
+// the input from in + p0 (the same pixels' place in the wide layout).
 template <std::size_t R, std::size_t F, class T>
 inline void conv_block(const T* in, const Wide<T>& g, const T* w, const T* bias, std::size_t p0, T* out,
-                       std::size_t span) {
+                       std::size_t q0, std::size_t span) {
   constexpr std::size_t L = kLanes<T>;
   vf<T> acc[F][R];
   for (std::size_t i = 0; i < F; ++i)
@@ -239,7 +240,7 @@ inline void conv_block(const T* in, const Wide<T>& g, const T* w, const T* bias,
       }
     }
   for (std::size_t i = 0; i < F; ++i)
-    for (std::size_t r = 0; r < R; ++r) storev(out + i * span + p0 + r * L, acc[i][r]);
+    for (std::size_t r = 0; r < R; ++r) storev(out + i * span + q0 + r * L, acc[i][r]);
 }
 
 // One row of 2x2/2 max pooling with ReLU over rows r0 and r1, kLanes
@@ -271,21 +272,31 @@ inline void relu_pool2_row(const T* r0, const T* r1, std::size_t pw, T* out, std
 }
 
 // Conv + bias + ReLU + pool of one padded image; conv is scratch for one
-// block of wide planes (kFwdFilters * fwd_span + 2 * kLanes values).
+// block of planes (kFwdFilters * fwd_span + 2 * kLanes values). Rows of
+// whole register blocks (the notebook's 24 in double: 3 blocks of 8) are
+// computed as they are, without the wide layout's thrown-away columns (4 of
+// 28); each pixel's sum is the same either way.
 template <class T>
 void conv_relu_pool2_image(const T* in, const Wide<T>& g, const T* wp, const T* bp, std::size_t FN, T* conv,
                            T* pooled, std::uint8_t* arg) {
-  const std::size_t span = g.fwd_span(), taps = g.taps(), ph = g.oh() / 2, pw = g.ow() / 2;
+  constexpr std::size_t B = kFwdChunks * kLanes<T>;
+  const std::size_t oh = g.oh(), ow = g.ow(), taps = g.taps(), ph = oh / 2, pw = ow / 2;
+  const bool narrow = ow % B == 0;
+  const std::size_t stride = narrow ? ow : g.Wp, span = narrow ? oh * ow : g.fwd_span();
   for (std::size_t f0 = 0; f0 < FN; f0 += kFwdFilters) {
     const T* w = wp + f0 * taps;
-    for (std::size_t p0 = 0; p0 < span; p0 += kFwdChunks * kLanes<T>)
-      conv_block<kFwdChunks, kFwdFilters>(in, g, w, bp + f0, p0, conv, span);
+    if (narrow)
+      for (std::size_t y = 0; y < oh; ++y)
+        for (std::size_t x0 = 0; x0 < ow; x0 += B)
+          conv_block<kFwdChunks, kFwdFilters>(in, g, w, bp + f0, y * g.Wp + x0, conv, y * ow + x0, span);
+    else
+      for (std::size_t p0 = 0; p0 < span; p0 += B) conv_block<kFwdChunks, kFwdFilters>(in, g, w, bp + f0, p0, conv, p0, span);
     // Pool the block while its planes are in L1.
     for (std::size_t i = 0; i < std::min(kFwdFilters, FN - f0); ++i)
       for (std::size_t y = 0; y < ph; ++y) {
-        const T* r0 = conv + i * span + 2 * y * g.Wp;
+        const T* r0 = conv + i * span + 2 * y * stride;
         const std::size_t k = ((f0 + i) * ph + y) * pw;
-        relu_pool2_row(r0, r0 + g.Wp, pw, pooled + k, arg ? arg + k : nullptr);
+        relu_pool2_row(r0, r0 + stride, pw, pooled + k, arg ? arg + k : nullptr);
       }
   }
 }
