@@ -159,6 +159,29 @@ TEST(FastPaths, FusedEvalForwardMatchesLayerByLayerDouble) {
 }
 
 namespace {
+// Evaluation pools without the argmax (rows first, then columns), training
+// in window order with it: the same scores, to the bit, on every geometry.
+template <class T>
+void fused_eval_forward_equals_train_forward() {
+  RandomState rng(6);
+  for (const Geometry& geo : direct_geometries()) {
+    if (geo.cp.stride != 1) continue;
+    SimpleConvNet<T> net(config_for(geo), Kernels::Fast);
+    ASSERT_TRUE(net.fused());
+    for (auto& v : net.params()["b1"]) v = T(0.1 * rng.randn());
+    const auto& d = geo.input_dim;
+    auto x = cast<T>(test::random_tensor({5, d[0], d[1], d[2]}, rng));
+    const Tensor<T> train = net.predict(x, Mode::Train);
+    const Tensor<T>& eval = net.predict(x, Mode::Eval);
+    EXPECT_TRUE(test::same_bits(eval, train)) << shape_str({d[0], d[1], d[2]}) << " filter " << geo.cp.filter_size;
+  }
+}
+}  // namespace
+
+TEST(FastPaths, FusedEvalForwardEqualsTrainForward) { fused_eval_forward_equals_train_forward<float>(); }
+TEST(FastPaths, FusedEvalForwardEqualsTrainForwardDouble) { fused_eval_forward_equals_train_forward<double>(); }
+
+namespace {
 template <class T>
 void thread_count_does_not_change_the_gradient() {
   SimpleConvNet<T> a({}, Kernels::Fast), b({}, Kernels::Fast);

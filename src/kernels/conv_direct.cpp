@@ -227,10 +227,14 @@ inline void conv_block(const T* in, const Wide<T>& g, const T* w, const T* bias,
   vf<T> acc[F][R];
   for (std::size_t i = 0; i < F; ++i)
     for (std::size_t r = 0; r < R; ++r) acc[i][r] = vf<T>{} + bias[i];
-  for (std::size_t c = 0; c < g.C; ++c)
-    for (std::size_t ky = 0; ky < g.FH; ++ky) {
+  const std::size_t C = g.C, FH = g.FH, FW = g.FW;
+  // No empty loop: GCC then keeps the accumulators in registers from start
+  // to end instead of parking them on the stack for the zero-trip path.
+  if (C == 0 || FH == 0 || FW == 0) __builtin_unreachable();
+  for (std::size_t c = 0; c < C; ++c)
+    for (std::size_t ky = 0; ky < FH; ++ky) {
       const T* row = in + c * g.plane() + ky * g.Wp + p0;
-      for (std::size_t kx = 0; kx < g.FW; ++kx, w += F) {
+      for (std::size_t kx = 0; kx < FW; ++kx, w += F) {
         vf<T> v[R];
         for (std::size_t r = 0; r < R; ++r) v[r] = loadv(row + kx + r * L);
         for (std::size_t i = 0; i < F; ++i) {
@@ -267,7 +271,27 @@ inline void relu_pool2_row(const T* r0, const T* r1, std::size_t pw, T* out, std
     // microcoded (~half of the double path's pooling time when always used).
     if (n == L) storev(out + x0, r);
     else store_first(out + x0, r, n);
-    if (arg) store_first_u8<T>(arg + x0, lower ? 2 - c3 : -c1, n);  // window position dy*2+dx
+    store_first_u8<T>(arg + x0, lower ? 2 - c3 : -c1, n);  // window position dy*2+dx
+  }
+}
+
+// relu_pool2_row without the argmax (evaluation): each pair of rows' larger
+// values first, then the larger of each column pair — half the shuffles.
+// For inputs without NaN the same values as relu_pool2_row (a maximum is a
+// maximum in any order; the ReLU turns -0 into 0).
+template <class T>
+inline void relu_pool2_row_max(const T* r0, const T* r1, std::size_t pw, T* out) {
+  constexpr std::size_t L = kLanes<T>;
+  const vi<T> even = even_lanes<T>(), odd = even + 1;
+  for (std::size_t x0 = 0; x0 < pw; x0 += L) {
+    const vf<T> a0 = loadv(r0 + 2 * x0), b0 = loadv(r0 + 2 * x0 + L);
+    const vf<T> a1 = loadv(r1 + 2 * x0), b1 = loadv(r1 + 2 * x0 + L);
+    const vf<T> a = a1 > a0 ? a1 : a0, b = b1 > b0 ? b1 : b0;
+    const vf<T> v0 = __builtin_shuffle(a, b, even), v1 = __builtin_shuffle(a, b, odd);
+    const vf<T> r = relu_v(v1 > v0 ? v1 : v0);
+    const std::size_t n = std::min(L, pw - x0);
+    if (n == L) storev(out + x0, r);
+    else store_first(out + x0, r, n);
   }
 }
 
@@ -296,7 +320,8 @@ void conv_relu_pool2_image(const T* in, const Wide<T>& g, const T* wp, const T* 
       for (std::size_t y = 0; y < ph; ++y) {
         const T* r0 = conv + i * span + 2 * y * stride;
         const std::size_t k = ((f0 + i) * ph + y) * pw;
-        relu_pool2_row(r0, r0 + stride, pw, pooled + k, arg ? arg + k : nullptr);
+        if (arg) relu_pool2_row(r0, r0 + stride, pw, pooled + k, arg + k);
+        else relu_pool2_row_max(r0, r0 + stride, pw, pooled + k);
       }
   }
 }
