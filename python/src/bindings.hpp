@@ -33,12 +33,17 @@ CArray<T> as_carray(py::handle obj, const char* what) {
   return a;
 }
 
-// Copies a (1 to 4 dims) into t, reusing t's memory.
-template <class T>
-void copy_in(const CArray<T>& a, Tensor<T>& t, const char* what) {
+// a must have 1 to 4 dimensions (what names it in the error).
+inline void check_dims(const py::array& a, const char* what) {
   if (a.ndim() < 1 || a.ndim() > 4)
     throw py::value_error(std::string(what) + ": expected 1 to 4 dimensions, got shape " +
                           shape_str(shape_of(a)));
+}
+
+// Copies a into t, reusing t's memory.
+template <class T>
+void copy_in(const CArray<T>& a, Tensor<T>& t, const char* what) {
+  check_dims(a, what);
   t.resize(shape_of(a), false);
   if (t.size()) std::memcpy(t.data(), a.data(), t.size() * sizeof(T));
 }
@@ -50,9 +55,7 @@ template <class T, class S>
 bool convert_in(const py::array& a, Tensor<T>& t, const char* what) {
   constexpr int aligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
   if (!py::isinstance<py::array_t<S>>(a) || !(a.flags() & py::array::c_style) || !(a.flags() & aligned)) return false;
-  if (a.ndim() < 1 || a.ndim() > 4)
-    throw py::value_error(std::string(what) + ": expected 1 to 4 dimensions, got shape " +
-                          shape_str(shape_of(a)));
+  check_dims(a, what);
   t.resize(shape_of(a), false);
   const S* src = static_cast<const S*>(a.data());
   T* dst = t.data();

@@ -314,7 +314,8 @@ void conv_relu_pool2_image(const T* in, const Wide<T>& g, const T* wp, const T* 
         for (std::size_t x0 = 0; x0 < ow; x0 += B)
           conv_block<kFwdChunks, kFwdFilters>(in, g, w, bp + f0, y * g.Wp + x0, conv, y * ow + x0, span);
     else
-      for (std::size_t p0 = 0; p0 < span; p0 += B) conv_block<kFwdChunks, kFwdFilters>(in, g, w, bp + f0, p0, conv, p0, span);
+      for (std::size_t p0 = 0; p0 < span; p0 += B)
+        conv_block<kFwdChunks, kFwdFilters>(in, g, w, bp + f0, p0, conv, p0, span);
     // Pool the block while its planes are in L1.
     for (std::size_t i = 0; i < std::min(kFwdFilters, FN - f0); ++i)
       for (std::size_t y = 0; y < ph; ++y) {
