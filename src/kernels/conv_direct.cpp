@@ -168,6 +168,15 @@ template <class V>
 inline V relu_grad_v(V d, V out) {
   return out <= V{} ? V{} : d;
 }
+// v, loaded once into a register: without this GCC folds the load into every
+// FMA that uses it (F or T loads instead of one; misaligned ones split).
+template <class V>
+inline V in_register(V v) {
+#if defined(__AVX2__) || defined(__AVX512F__)
+  asm("" : "+v"(v));
+#endif
+  return v;
+}
 
 // One convolution's shapes in the wide layout.
 template <class T>
@@ -460,9 +469,9 @@ inline void correlate_block(const T* d, std::size_t dspan, const T* img, const s
   for (std::size_t t = 0; t < NT; ++t) src[t] = img + off[t];
   for (std::size_t p = 0; p < chunks * L; p += L) {
     vf<T> dv[F];
-    for (std::size_t i = 0; i < F; ++i) dv[i] = loadv(d + i * dspan + p);
+    for (std::size_t i = 0; i < F; ++i) dv[i] = in_register(loadv(d + i * dspan + p));
     for (std::size_t t = 0; t < NT; ++t) {
-      const vf<T> x = loadv(src[t] + p);
+      const vf<T> x = in_register(loadv(src[t] + p));
       for (std::size_t i = 0; i < F; ++i) acc[i][t] += dv[i] * x;  // FMA
     }
   }
@@ -672,15 +681,6 @@ void conv_wide_forward(const T* xpad, std::size_t N, std::size_t C, std::size_t 
 }
 
 namespace {
-// v, loaded once into a register: without this GCC folds the load into every
-// FMA that uses it (F or T loads instead of one; misaligned ones split).
-template <class V>
-inline V in_register(V v) {
-#if defined(__AVX2__) || defined(__AVX512F__)
-  asm("" : "+v"(v));
-#endif
-  return v;
-}
 // correlate_block over k images at once (small planes: a group's
 // accumulators stay in registers across images before going to accm). d
 // holds each image's F wide gradient planes (dspan each) one after another.
