@@ -251,7 +251,7 @@ def test_any_input_dtype_and_layout_reads_as_numpys_astype():
     unaligned = np.frombuffer(b'\0' + base.tobytes(), dtype=np.float64, count=base.size, offset=1).reshape(base.shape)
     assert not unaligned.flags.aligned
     inputs = [base, base.astype(np.float32), base.astype('>f8'), base.astype('>f4'), np.asfortranarray(base),
-              base.astype(np.float32)[:, :, ::-1, :], unaligned, (base * 50).astype(np.uint8)]
+              base.astype(np.float32)[:, :, ::-1, :], unaligned, (np.abs(base) * 50).astype(np.uint8)]
     for dtype in (np.float64, np.float32):
         np.random.seed(11)
         net = convnet.SimpleConvNet(dtype=dtype, **SMALL)
