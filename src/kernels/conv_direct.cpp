@@ -7,10 +7,11 @@
 // pixels (the padded input's width) instead of ow, so output pixel
 // p = y*Wp + x reads input p + ky*Wp + kx for every tap — one contiguous run
 // per tap. Columns x >= ow are computed and thrown away (4 of 28 for the
-// notebook, cheaper than ragged rows). A register block holds kFwdChunks
-// vectors of pixels for kFwdFilters filters while all C*FH*FW taps are
-// added. The tests hold these kernels to the notebook's im2col + GEMM
-// reference.
+// notebook, cheaper than ragged rows), except where a row is whole register
+// blocks (the fused layer on the notebook's 24 in double). A register block
+// holds kFwdChunks vectors of pixels for kFwdFilters filters while all
+// C*FH*FW taps are added. The tests hold these kernels to the notebook's
+// im2col + GEMM reference.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
