@@ -163,8 +163,9 @@ TEST(Allocations, ASequentialStepAllocatesNothingAfterTheFirst) {
 
 // The memory estimate (convnet/core/memory.hpp) covers what a training run
 // really allocates: parameters, gradients, Adam's state, the layers' buffers
-// for a batch of 100 and the evaluation's, measured as the peak of live heap
-// bytes over a few steps and an evaluation.
+// for a batch of 100 and the evaluation's (its forwards take
+// eval_forward_size images, as `convnet train` counts them), measured as the
+// peak of live heap bytes over a few steps and an evaluation.
 TEST(Allocations, TheMemoryEstimateCoversWhatTrainingAllocates) {
   const Dataset train = toy(300), test = toy(100);
   set_num_threads(2);
@@ -172,6 +173,9 @@ TEST(Allocations, TheMemoryEstimateCoversWhatTrainingAllocates) {
     SCOPED_TRACE(dbl ? "double" : "float");
     MemoryUse use;
     use.batch_size = 100;
+    use.eval_batch_size = eval_forward_size(simple_convnet_architecture(SimpleConvNetConfig{}),
+                                            dbl ? Kernels::NumpyExact : Kernels::Fast, dbl ? 8 : 4, 100);
+    EXPECT_EQ(use.eval_batch_size, dbl ? 100u : 500u);
     const std::size_t estimate =
         estimate_memory(simple_convnet_footprint(SimpleConvNetConfig{}, !dbl), dbl ? 8 : 4, use).total();
     const long long base = g_live.load();

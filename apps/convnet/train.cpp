@@ -210,7 +210,7 @@ void check_train_memory(const TrainArgs& a, const RunOptions& run, const Archite
   MemoryUse use;
   use.training = true;
   use.batch_size = run.batch_size;
-  use.eval_batch_size = 100;
+  use.eval_batch_size = eval_forward_size(arch, default_kernels<T>(), sizeof(T), 100);
   use.optimizer_copies = 2;  // Adam's m and v; the others keep one or none
   std::size_t data = 0;
   for (const Dataset* d : {&mnist.train, &mnist.test, &train, &test})

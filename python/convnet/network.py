@@ -78,11 +78,12 @@ class Sequential:
         if t.shape[0] != x.shape[0]:
             raise ValueError(f't: expected {x.shape[0]} labels for x of shape {x.shape}, got {t.shape[0]}')
         # The same count as batch by batch: in evaluation each image's scores
-        # are its own. The fast kernels take several batches per call (~500
-        # images: the affine layer's weights are packed once per call, not per
-        # 100 images); numpy_exact keeps the notebook's batches.
+        # are its own. The fast kernels take several batches per call (about
+        # 500 images: the affine layer's weights are packed once per call, not
+        # per 100 images; within 64 MiB of activations); numpy_exact keeps the
+        # notebook's batches (convnet::eval_forward_size, evaluate.hpp).
         whole = int(x.shape[0] / batch_size) * batch_size
-        step = batch_size if self.numpy_exact else batch_size * max(1, 500 // batch_size)
+        step = self._impl.eval_forward_size(batch_size)
         acc = 0
         for i in range(0, whole, step):
             s = slice(i, min(i + step, whole))

@@ -4,6 +4,8 @@
 // updating them in place updates the network; the views keep the box alive.
 #include <memory>
 
+#include <convnet/train/evaluate.hpp>
+
 #include "bindings.hpp"
 
 namespace convnet::python {
@@ -119,6 +121,9 @@ void bind(py::module_& m, const std::string& s) {
       })
       .def("architecture_json", [](B& b) { return b.net->architecture().to_json(); })
       .def("numpy_exact", [](B& b) { return b.net->kernels() == Kernels::NumpyExact; })
+      .def("eval_forward_size", [](B& b, std::size_t batch_size) {
+        return eval_forward_size(b.net->architecture(), b.net->kernels(), sizeof(T), batch_size);
+      })
       .def("loss_train_mode", [](B& b) { return b.net->architecture().loss_train_mode; });
 }
 

@@ -7,6 +7,23 @@
 
 namespace convnet {
 
+std::size_t eval_forward_size(const Architecture& arch, Kernels kernels, std::size_t elem_size,
+                              std::size_t batch_size) {
+  constexpr std::size_t kImages = 500, kBytes = std::size_t(64) << 20;
+  if (kernels == Kernels::NumpyExact || batch_size == 0 || batch_size >= kImages) return batch_size;
+  std::size_t per_image = 0;
+  for (const LayerFootprint& l : sequential_footprint(arch, kernels)) per_image += l.eval_sample;
+  per_image *= elem_size;
+  const std::size_t batch_bytes = std::max<std::size_t>(1, per_image * batch_size);
+  return batch_size * std::max<std::size_t>(1, std::min(kImages / batch_size, kBytes / batch_bytes));
+}
+
+template <class T>
+std::size_t Evaluator<T>::forward_size(const Network<T>& net) const {
+  const auto* seq = dynamic_cast<const Sequential<T>*>(&net);
+  return seq ? eval_forward_size(seq->architecture(), seq->kernels(), sizeof(T), batch_size_) : batch_size_;
+}
+
 template <class T>
 Evaluator<T>::Evaluator(std::size_t batch_size, bool normalize) : batch_size_(batch_size), normalize_(normalize) {
   if (batch_size_ == 0) throw Error("evaluation batch size must be >= 1");
@@ -16,8 +33,9 @@ template <class T>
 std::size_t Evaluator<T>::count_correct(Network<T>& net, const Dataset& d, std::vector<std::int32_t>* predicted) {
   if (predicted) predicted->resize(d.count);
   std::size_t correct = 0;
-  for (std::size_t i = 0; i < d.count; i += batch_size_) {
-    const std::size_t n = std::min(batch_size_, d.count - i);
+  const std::size_t step = forward_size(net);
+  for (std::size_t i = 0; i < d.count; i += step) {
+    const std::size_t n = std::min(step, d.count - i);
     slice_batch(d, i, n, normalize_, false, x_, t_);
     const std::vector<std::int32_t>& p = net.predict_classes(x_);
     for (std::size_t j = 0; j < n; ++j) correct += p[j] == t_[j];
@@ -32,8 +50,9 @@ std::size_t Evaluator<T>::count_correct(Network<T>& net, const Dataset& d, std::
     throw Error("evaluation: images [" + std::to_string(begin) + ", " + std::to_string(begin + n) +
                 ") are not inside the " + std::to_string(d.count) + " of the data set");
   std::size_t correct = 0;
-  for (std::size_t i = begin; i < begin + n; i += batch_size_) {
-    const std::size_t m = std::min(batch_size_, begin + n - i);
+  const std::size_t step = forward_size(net);
+  for (std::size_t i = begin; i < begin + n; i += step) {
+    const std::size_t m = std::min(step, begin + n - i);
     slice_batch(d, i, m, normalize_, false, x_, t_);
     const std::vector<std::int32_t>& p = net.predict_classes(x_);
     for (std::size_t j = 0; j < m; ++j) correct += p[j] == t_[j];

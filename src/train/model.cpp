@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "convnet/train/evaluate.hpp"
+
 namespace convnet {
 
 namespace {
@@ -154,7 +156,7 @@ std::unique_ptr<Sequential<T>> load_model(const std::string& path, std::size_t b
     // must have the shapes it implies.
     MemoryUse use;
     use.training = false;
-    use.eval_batch_size = batch_size;
+    use.eval_batch_size = eval_forward_size(arch, default_kernels<T>(), sizeof(T), batch_size);
     check_memory(estimate_memory(sequential_footprint(arch, default_kernels<T>()), sizeof(T), use),
                  path + ": " + network_words(arch));
     for (const auto& [name, shape] : sequential_param_shapes(arch)) {

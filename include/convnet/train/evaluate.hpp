@@ -8,9 +8,18 @@
 #include <vector>
 
 #include "convnet/core/network.hpp"
+#include "convnet/core/sequential.hpp"
 #include "convnet/io/mnist.hpp"
 
 namespace convnet {
+
+// Images per forward when evaluating in batches of batch_size: each image's
+// scores are its own, so networks on the fast kernels take several batches
+// at once (about 500 images, the affine layers' weights then packed once
+// per forward instead of per 100 images), within 64 MiB of activations;
+// NumPy-exact networks keep batch_size (the notebook's batches).
+std::size_t eval_forward_size(const Architecture& arch, Kernels kernels, std::size_t elem_size,
+                              std::size_t batch_size);
 
 template <class T>
 class Evaluator {
@@ -19,7 +28,7 @@ class Evaluator {
   explicit Evaluator(std::size_t batch_size = 100, bool normalize = true);
 
   // How many images of d the network classifies correctly; the last partial
-  // batch counts too. When `predicted` is given it receives the class of
+  // batch counts too. A Sequential takes eval_forward_size images per forward. When `predicted` is given it receives the class of
   // every image, in order. Allocates nothing once its buffers have grown.
   std::size_t count_correct(Network<T>& net, const Dataset& d, std::vector<std::int32_t>* predicted = nullptr);
   // The same over the images [begin, begin + n) of d (a process's share).
@@ -28,6 +37,9 @@ class Evaluator {
   double accuracy(Network<T>& net, const Dataset& d);
 
  private:
+  // Images per predict for net (eval_forward_size for a Sequential).
+  std::size_t forward_size(const Network<T>& net) const;
+
   std::size_t batch_size_;
   bool normalize_;
   Tensor<T> x_;
