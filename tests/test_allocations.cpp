@@ -106,6 +106,34 @@ TEST(Allocations, AFastFloat64TrainingStepAllocatesNothingAfterTheFirst) {
   training_step_allocates_nothing<double>(Kernels::Fast);
 }
 
+// An evaluation (the Evaluator, forwards of about 500 images and a partial
+// last one) reuses its buffers and the network's from the second on.
+template <class T>
+void evaluation_allocates_nothing(Kernels kernels) {
+  const Dataset d = toy(1234);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    SimpleConvNet<T> net(SimpleConvNetConfig{}, kernels);
+    Evaluator<T> ev;
+    std::vector<std::int32_t> predicted;
+    ev.count_correct(net, d, &predicted);
+    g_allocations = 0;
+    g_counting = true;
+    for (int i = 0; i < 2; ++i) {
+      ev.count_correct(net, d, &predicted);
+      ev.count_correct(net, d, 100, 900);
+    }
+    g_counting = false;
+    EXPECT_EQ(g_allocations.load(), 0) << threads << " threads";
+  }
+  set_num_threads(0);
+}
+TEST(Allocations, AnEvaluationAllocatesNothingAfterTheFirst) {
+  evaluation_allocates_nothing<float>(Kernels::Fast);
+  evaluation_allocates_nothing<double>(Kernels::Fast);
+  evaluation_allocates_nothing<double>(Kernels::NumpyExact);
+}
+
 // The book's DeepConvNet under the Trainer: six convolutions (each fused
 // with its ReLU on the fast kernels), dropout
 // masks drawn in the gradient's forward and again in the logged loss

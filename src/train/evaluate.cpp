@@ -4,6 +4,7 @@
 #include <string>
 
 #include "convnet/core/error.hpp"
+#include "convnet/core/memory.hpp"
 
 namespace convnet {
 
@@ -11,17 +12,20 @@ std::size_t eval_forward_size(const Architecture& arch, Kernels kernels, std::si
                               std::size_t batch_size) {
   constexpr std::size_t kImages = 500, kBytes = std::size_t(64) << 20;
   if (kernels == Kernels::NumpyExact || batch_size == 0 || batch_size >= kImages) return batch_size;
-  std::size_t per_image = 0;
-  for (const LayerFootprint& l : sequential_footprint(arch, kernels)) per_image += l.eval_sample;
-  per_image *= elem_size;
-  const std::size_t batch_bytes = std::max<std::size_t>(1, per_image * batch_size);
+  std::size_t per_image = 0;  // saturating: an absurd network keeps batch_size
+  for (const LayerFootprint& l : sequential_footprint(arch, kernels)) per_image = sat_add(per_image, l.eval_sample);
+  const std::size_t batch_bytes = std::max<std::size_t>(1, sat_mul(sat_mul(per_image, elem_size), batch_size));
   return batch_size * std::max<std::size_t>(1, std::min(kImages / batch_size, kBytes / batch_bytes));
 }
 
 template <class T>
-std::size_t Evaluator<T>::forward_size(const Network<T>& net) const {
-  const auto* seq = dynamic_cast<const Sequential<T>*>(&net);
-  return seq ? eval_forward_size(seq->architecture(), seq->kernels(), sizeof(T), batch_size_) : batch_size_;
+std::size_t Evaluator<T>::forward_size(const Network<T>& net) {
+  if (&net != sized_) {  // once per network: architecture() allocates
+    const auto* seq = dynamic_cast<const Sequential<T>*>(&net);
+    step_ = seq ? eval_forward_size(seq->architecture(), seq->kernels(), sizeof(T), batch_size_) : batch_size_;
+    sized_ = &net;
+  }
+  return step_;
 }
 
 template <class T>

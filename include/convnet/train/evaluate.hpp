@@ -28,8 +28,10 @@ class Evaluator {
   explicit Evaluator(std::size_t batch_size = 100, bool normalize = true);
 
   // How many images of d the network classifies correctly; the last partial
-  // batch counts too. A Sequential takes eval_forward_size images per forward. When `predicted` is given it receives the class of
-  // every image, in order. Allocates nothing once its buffers have grown.
+  // batch counts too. A Sequential takes eval_forward_size images per
+  // forward. When `predicted` is given it receives the class of every image,
+  // in order. Allocates nothing once its buffers have grown (and the size
+  // for this network is known).
   std::size_t count_correct(Network<T>& net, const Dataset& d, std::vector<std::int32_t>* predicted = nullptr);
   // The same over the images [begin, begin + n) of d (a process's share).
   std::size_t count_correct(Network<T>& net, const Dataset& d, std::size_t begin, std::size_t n);
@@ -37,11 +39,14 @@ class Evaluator {
   double accuracy(Network<T>& net, const Dataset& d);
 
  private:
-  // Images per predict for net (eval_forward_size for a Sequential).
-  std::size_t forward_size(const Network<T>& net) const;
+  // Images per predict for net (eval_forward_size for a Sequential),
+  // computed for the first network and again when another one is passed.
+  std::size_t forward_size(const Network<T>& net);
 
   std::size_t batch_size_;
   bool normalize_;
+  const Network<T>* sized_ = nullptr;  // the network step_ is for
+  std::size_t step_ = 0;
   Tensor<T> x_;
   std::vector<std::int32_t> t_;
 };
